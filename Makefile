@@ -1,0 +1,61 @@
+# Vigil — the two commands: `make run` and `make test`. Both install what they need.
+BUILD_DIR ?= build
+SAN_DIR ?= build-asan
+JOBS ?= 2
+PORT ?= 8000
+PY := /usr/bin/python3
+CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=Release
+
+.PHONY: all deps deps-test deps-bench build examples run test unit integration asan bench format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh build
+
+deps-test:
+	@scripts/install-deps.sh test
+
+deps-bench:
+	@scripts/install-deps.sh bench
+
+$(BUILD_DIR)/CMakeCache.txt:
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS)
+
+build: deps $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+# The example model repository (deterministic; rebuilt when the script changes).
+examples/.stamp: examples/make_models.py
+	$(PY) examples/make_models.py --out examples/models
+	@touch $@
+
+examples: deps examples/.stamp
+
+run: build examples
+	$(BUILD_DIR)/vigil serve --model-repository examples/models --port $(PORT)
+
+test: deps-test build examples
+	cd $(BUILD_DIR) && ctest --output-on-failure -j1
+	$(MAKE) asan
+
+unit: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L unit
+
+integration: build examples
+	cd $(BUILD_DIR) && ctest --output-on-failure -L integration
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build of the unit tests.
+asan: deps-test examples
+	cmake -S . -B $(SAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DVIGIL_SANITIZE=ON
+	cmake --build $(SAN_DIR) -j$(JOBS) --target vigil_unit_tests
+	cd $(SAN_DIR) && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -L unit
+
+bench: deps-bench build examples
+	$(PY) bench/run_bench.py --vigil $(BUILD_DIR)/vigil --models examples/models
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf $(BUILD_DIR) $(SAN_DIR) examples/.stamp

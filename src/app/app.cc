@@ -1,0 +1,113 @@
+#include "app/app.h"
+
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+#include "core/logging.h"
+#include "core/version.h"
+#include "http/api.h"
+#include "http/server.h"
+#include "serving/model_manager.h"
+#include "serving/serving_metrics.h"
+
+namespace vigil {
+namespace {
+
+Status WriteReadyFile(const std::filesystem::path& file, uint16_t port) {
+  // Write then rename, so a poller never sees a half-written file.
+  auto tmp = file;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << port << "\n";
+    if (!out) return Internal(tmp.string() + ": cannot write the ready file");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) return Internal(file.string() + ": cannot write the ready file: " + ec.message());
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunServer(const ServerConfig& config) {
+  LogLevel level = LogLevel::kInfo;
+  ParseLogLevel(config.log_level, level);
+  SetLogLevel(level);
+
+  // Signals are taken synchronously by this thread; every thread started below
+  // inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  if (config.api_keys.empty()) {
+    LogWarn("no API keys configured: every endpoint is open (set API_KEYS to require keys)");
+  }
+  ServingMetrics metrics(config.environment);
+  auto models =
+      std::make_unique<ModelManager>(config.model_repository, config.model_defaults, metrics);
+  http::ApiOptions api_options;
+  api_options.protect_health = config.protect_health;
+  api_options.protect_metrics = config.protect_metrics;
+  api_options.access_log = config.access_log;
+  http::Api api(*models, metrics, http::ApiKeyAuth(config.api_keys), api_options);
+
+  http::ServerOptions server_options;
+  server_options.host = config.host;
+  server_options.port = config.port;
+  server_options.max_body_bytes = config.max_body_bytes;
+  server_options.threads =
+      config.io_threads > 0 ? config.io_threads
+                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  http::HttpServer server(server_options, [&api](http::HttpRequest&& req, http::Responder&& r) {
+    api.Handle(std::move(req), std::move(r));
+  });
+  auto port = server.Start();
+  if (!port.ok()) {
+    LogError("cannot start the HTTP server", {{"error", port.status().message()}});
+    FlushLogs();
+    return 1;
+  }
+  LogInfo("vigil listening", {{"version", kVersion},
+                              {"host", config.host},
+                              {"port", static_cast<int>(*port)},
+                              {"model_repository", config.model_repository.string()}});
+
+  const auto load_start = std::chrono::steady_clock::now();
+  ReloadReport report = models->ReloadAll();
+  const double load_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start)
+          .count();
+  LogInfo("models loaded", {{"loaded", static_cast<int>(report.loaded.size())},
+                            {"errors", static_cast<int>(report.errors.size())},
+                            {"load_ms", load_ms}});
+  api.SetReady(true);
+  if (!config.ready_file.empty()) {
+    Status st = WriteReadyFile(config.ready_file, *port);
+    if (!st.ok()) LogError("ready file", {{"error", st.message()}});
+  }
+  FlushLogs();
+
+  int sig = 0;
+  while (true) {
+    timespec timeout{0, 200'000'000};
+    sig = sigtimedwait(&signals, nullptr, &timeout);
+    if (sig == SIGTERM || sig == SIGINT) break;
+    FlushLogs();
+  }
+  LogInfo("shutting down: draining in-flight requests",
+          {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}, {"in_flight", server.in_flight()}});
+  api.SetReady(false);
+  server.Shutdown(config.shutdown_grace);
+  models.reset();  // drains every batcher
+  LogInfo("stopped");
+  FlushLogs();
+  return 0;
+}
+
+}  // namespace vigil

@@ -1,0 +1,194 @@
+// The `vigil` command line: serve, predict, models, --version (DESIGN.md §9.4).
+// Usage errors exit 2, server or connection errors 1.
+#include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "app/app.h"
+#include "app/server_config.h"
+#include "cli/http_client.h"
+#include "core/strings.h"
+#include "core/version.h"
+
+namespace {
+
+constexpr int kUsageError = 2;
+constexpr int kServerError = 1;
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v ? v : fallback;
+}
+
+std::string Pretty(const std::string& json) {
+  rapidjson::Document doc;
+  doc.Parse(json.c_str());
+  if (doc.HasParseError()) return json;
+  rapidjson::StringBuffer sb;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(sb);
+  w.SetIndent(' ', 2);
+  doc.Accept(w);
+  return sb.GetString();
+}
+
+// Prints the server's answer; returns the exit code.
+int PrintReply(const vigil::Result<vigil::HttpReply>& reply) {
+  if (!reply.ok()) {
+    std::cerr << "error: " << reply.status().message() << "\n";
+    return kServerError;
+  }
+  if (reply->status >= 400) {
+    std::cerr << "error: server answered " << reply->status << ": " << reply->body << "\n";
+    return reply->status < 500 ? kUsageError : kServerError;
+  }
+  std::cout << Pretty(reply->body) << "\n";
+  return 0;
+}
+
+int PrintModelsTable(const vigil::Result<vigil::HttpReply>& reply, bool detailed) {
+  if (!reply.ok() || reply->status >= 400) return PrintReply(reply);
+  rapidjson::Document doc;
+  doc.Parse(reply->body.c_str());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("models")) {
+    std::cerr << "error: unexpected answer from the server\n";
+    return kServerError;
+  }
+  std::printf("%-20s %-12s %-12s %-8s %s\n", "MODEL", "STATE", "BACKEND", "DEFAULT",
+              detailed ? "VERSIONS (state, load s, queue)" : "VERSIONS");
+  for (const auto& m : doc["models"].GetArray()) {
+    std::string versions;
+    for (const auto& v : m["versions"].GetArray()) {
+      if (!versions.empty()) versions += ", ";
+      versions += v["version"].GetString();
+      if (detailed) {
+        versions += std::string(" (") + v["state"].GetString();
+        if (v.HasMember("load_time_seconds")) {
+          char buf[64];
+          std::snprintf(buf, sizeof buf, ", %.3f s, %u", v["load_time_seconds"].GetDouble(),
+                        v["queue_depth"].GetUint());
+          versions += buf;
+        }
+        versions += ")";
+      }
+    }
+    std::printf("%-20s %-12s %-12s %-8s %s\n", m["name"].GetString(), m["state"].GetString(),
+                m.HasMember("backend") ? m["backend"].GetString() : "-",
+                m["default_version"].IsString() ? m["default_version"].GetString() : "-",
+                versions.c_str());
+    if (detailed && m["last_error"].IsString()) {
+      std::printf("    last error: %s\n", m["last_error"].GetString());
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Vigil: a model server that runs the ML on-call runbook itself.", "vigil"};
+  app.set_version_flag("--version", std::string("vigil ") + vigil::kVersion);
+  app.require_subcommand(1);
+
+  std::string url = EnvOr("VIGIL_URL", "http://127.0.0.1:8000");
+  std::string token = EnvOr("VIGIL_TOKEN", "");
+  auto add_client_options = [&](CLI::App* cmd) {
+    cmd->add_option("--url", url, "Vigil server URL (env VIGIL_URL)")->capture_default_str();
+    cmd->add_option("--token", token, "API key (env VIGIL_TOKEN)");
+  };
+
+  // serve
+  auto* serve = app.add_subcommand("serve", "Serve the models of a model repository");
+  std::string repo, config_file, host, ready_file, environment, log_level;
+  int port = -1, io_threads = -1;
+  serve->add_option("--model-repository", repo, "Model repository folder")
+      ->check(CLI::ExistingDirectory);
+  serve->add_option("--port", port, "Listen port (default 8000; 0 = any free port)")
+      ->check(CLI::Range(0, 65535));
+  serve->add_option("--host", host, "Listen address (default 0.0.0.0)");
+  serve->add_option("--config", config_file, "Server config file (YAML)")->check(CLI::ExistingFile);
+  serve->add_option("--ready-file", ready_file,
+                    "Write the bound port to this file once the models are loaded");
+  serve->add_option("--environment", environment, "'environment' label on every metric");
+  serve->add_option("--io-threads", io_threads, "HTTP I/O threads (default: one per core)")
+      ->check(CLI::Range(1, 256));
+  serve->add_option("--log-level", log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  serve->footer(vigil::EnvironmentHelp());
+
+  // predict
+  auto* predict = app.add_subcommand("predict", "Run a prediction on a running server");
+  std::string model, data;
+  int64_t version = 0;
+  predict->add_option("MODEL", model, "Model name")->required();
+  predict->add_option("--data", data, "Rows as JSON, e.g. '[[5.1, 3.5, 1.4, 0.2]]'")->required();
+  predict->add_option("--version", version, "Model version (default: production)")
+      ->check(CLI::PositiveNumber);
+  add_client_options(predict);
+
+  // models
+  auto* models = app.add_subcommand("models", "Inspect the models of a running server");
+  models->require_subcommand(1);
+  auto* models_list = models->add_subcommand("list", "List models and versions");
+  auto* models_status = models->add_subcommand("status", "Per-version state, load time, queue");
+  add_client_options(models_list);
+  add_client_options(models_status);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : kUsageError;
+  }
+
+  if (serve->parsed()) {
+    vigil::ServerConfig config;
+    if (!config_file.empty()) {
+      vigil::Status st = vigil::ApplyConfigFile(config_file, config);
+      if (!st.ok()) {
+        std::cerr << "error: " << st.message() << "\n";
+        return kUsageError;
+      }
+    }
+    vigil::Status st =
+        vigil::ApplyEnvironment(config, [](const char* n) { return std::getenv(n); });
+    if (!st.ok()) {
+      std::cerr << "error: " << st.message() << "\n";
+      return kUsageError;
+    }
+    if (!repo.empty()) config.model_repository = repo;
+    if (port >= 0) config.port = static_cast<uint16_t>(port);
+    if (!host.empty()) config.host = host;
+    if (!ready_file.empty()) config.ready_file = ready_file;
+    if (!environment.empty()) config.environment = environment;
+    if (io_threads > 0) config.io_threads = io_threads;
+    if (!log_level.empty()) config.log_level = log_level;
+    if (config.model_repository.empty()) {
+      std::cerr << "error: --model-repository: required (or VIGIL_MODEL_REPOSITORY, or "
+                   "model_repository in --config)\n";
+      return kUsageError;
+    }
+    return vigil::RunServer(config);
+  }
+  if (predict->parsed()) {
+    rapidjson::Document rows;
+    rows.Parse(data.c_str());
+    if (rows.HasParseError() || !rows.IsArray()) {
+      std::cerr << "error: --data: expected a JSON array of rows, e.g. '[[5.1, 3.5, 1.4, 0.2]]'\n";
+      return kUsageError;
+    }
+    std::string body = "{\"model\":" + vigil::JsonQuote(model) + ",";
+    if (version > 0) body += "\"version\":" + std::to_string(version) + ",";
+    body += "\"instances\":" + data + "}";
+    return PrintReply(vigil::HttpCall(url, "POST", "/v1/predict", body, token));
+  }
+  if (models_list->parsed() || models_status->parsed()) {
+    return PrintModelsTable(vigil::HttpCall(url, "GET", "/models/status", "", token),
+                            models_status->parsed());
+  }
+  return kUsageError;
+}

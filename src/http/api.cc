@@ -1,0 +1,660 @@
+#include "http/api.h"
+
+#include <charconv>
+
+#include "core/ids.h"
+#include "core/logging.h"
+#include "core/strings.h"
+#include "core/version.h"
+#include "http/json_codec.h"
+
+namespace vigil::http {
+
+using boost::beast::http::field;
+using boost::beast::http::verb;
+
+struct Call {
+  HttpRequest req;
+  Responder responder;
+  PathParams params;
+  std::string path;
+  std::string query;
+  std::string trace_id;
+  std::chrono::steady_clock::time_point start;
+  VersionMetrics* metrics = nullptr;  // inference calls: the version's series
+  std::string model, version;         // for the access log
+  std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
+};
+
+namespace {
+
+int HttpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+      return 409;
+    case StatusCode::kTooLarge:
+      return 413;
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kDeadlineExceeded:
+      return 504;
+    case StatusCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+ErrorCategory CategoryFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kInvalidArgument:
+      return ErrorCategory::kValidation;
+    case StatusCode::kDeadlineExceeded:
+      return ErrorCategory::kTimeout;
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kUnavailable:
+      return ErrorCategory::kOverload;
+    default:
+      return ErrorCategory::kBackend;
+  }
+}
+
+std::string QueryParam(std::string_view query, std::string_view key) {
+  size_t i = 0;
+  while (i <= query.size()) {
+    size_t amp = query.find('&', i);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view kv = query.substr(i, amp - i);
+    size_t eq = kv.find('=');
+    if (kv.substr(0, eq) == key)
+      return eq == std::string_view::npos ? "" : std::string(kv.substr(eq + 1));
+    i = amp + 1;
+  }
+  return "";
+}
+
+Result<std::optional<int64_t>> ParseVersion(std::string_view text) {
+  if (text.empty()) return std::optional<int64_t>();
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v <= 0) {
+    return InvalidArgument("version must be a positive integer, got '" + std::string(text) + "'");
+  }
+  return std::optional<int64_t>(v);
+}
+
+std::string Render(const std::function<void(JsonWriter&)>& fn) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  fn(w);
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+void WriteStr(JsonWriter& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+std::string Iso8601(std::chrono::system_clock::time_point t) {
+  auto secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void WriteTensorSpecs(JsonWriter& w, const std::vector<TensorSpec>& specs) {
+  w.StartArray();
+  for (const auto& s : specs) {
+    w.StartObject();
+    w.Key("name");
+    WriteStr(w, s.name);
+    w.Key("datatype");
+    WriteStr(w, DataTypeName(s.dtype));
+    w.Key("shape");
+    w.StartArray();
+    for (int64_t d : s.shape) w.Int64(d);
+    w.EndArray();
+    if (!s.features.empty()) {
+      w.Key("features");
+      w.StartArray();
+      for (const auto& f : s.features) WriteStr(w, f);
+      w.EndArray();
+    }
+    if (!s.labels.empty()) {
+      w.Key("labels");
+      w.StartArray();
+      for (const auto& l : s.labels) WriteStr(w, l);
+      w.EndArray();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+std::string ModelState(const ModelSnapshot& m) {
+  if (m.unloaded) return "UNAVAILABLE";
+  if (m.is_ready()) return "READY";
+  return m.last_error.empty() ? "UNAVAILABLE" : "FAILED";
+}
+
+// Per-model status object shared by /health/detailed, /models/status and the index.
+void WriteModelStatus(JsonWriter& w, const ModelSnapshot& m) {
+  w.StartObject();
+  w.Key("name");
+  WriteStr(w, m.name);
+  w.Key("state");
+  WriteStr(w, ModelState(m));
+  if (m.config) {
+    w.Key("backend");
+    WriteStr(w, m.config->backend);
+  }
+  w.Key("default_version");
+  if (m.default_version) {
+    WriteStr(w, std::to_string(*m.default_version));
+  } else {
+    w.Null();
+  }
+  w.Key("versions");
+  w.StartArray();
+  for (const auto& v : m.versions) {
+    auto ready = m.ready.find(v.version);
+    w.StartObject();
+    w.Key("version");
+    WriteStr(w, std::to_string(v.version));
+    w.Key("state");
+    WriteStr(w, m.unloaded ? "UNAVAILABLE" : (ready != m.ready.end() ? "READY" : "FAILED"));
+    if (ready != m.ready.end() && !m.unloaded) {
+      const LoadedVersion& lv = *ready->second;
+      w.Key("load_time_seconds");
+      WriteDouble(w, lv.load_seconds);
+      w.Key("loaded_at");
+      WriteStr(w, Iso8601(lv.loaded_at));
+      w.Key("queue_depth");
+      w.Uint64(lv.batcher->queue_size());
+    }
+    if (!v.error.empty()) {
+      w.Key("last_error");
+      WriteStr(w, v.error);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("last_error");
+  if (m.last_error.empty()) {
+    w.Null();
+  } else {
+    WriteStr(w, m.last_error);
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
+Api::Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOptions options)
+    : models_(models), metrics_(metrics), auth_(std::move(auth)), options_(options) {
+  Route(verb::get, "/v2/health/live", Access::kHealth, &Api::ServerLive);
+  Route(verb::get, "/v2/health/ready", Access::kHealth, &Api::ServerReady);
+  Route(verb::get, "/v2", Access::kProtected, &Api::ServerMetadata);
+  Route(verb::get, "/v2/models/{model}", Access::kProtected, &Api::ModelMetadata);
+  Route(verb::get, "/v2/models/{model}/versions/{version}", Access::kProtected,
+        &Api::ModelMetadata);
+  Route(verb::get, "/v2/models/{model}/ready", Access::kProtected, &Api::ModelReady);
+  Route(verb::get, "/v2/models/{model}/versions/{version}/ready", Access::kProtected,
+        &Api::ModelReady);
+  Route(verb::post, "/v2/models/{model}/infer", Access::kProtected, &Api::OipInfer);
+  Route(verb::post, "/v2/models/{model}/versions/{version}/infer", Access::kProtected,
+        &Api::OipInfer);
+  Route(verb::post, "/v2/repository/index", Access::kProtected, &Api::RepositoryIndex);
+  Route(verb::post, "/v2/repository/models/{model}/load", Access::kProtected, &Api::RepositoryLoad);
+  Route(verb::post, "/v2/repository/models/{model}/unload", Access::kProtected,
+        &Api::RepositoryUnload);
+  Route(verb::get, "/health", Access::kHealth, &Api::Health);
+  Route(verb::get, "/health/detailed", Access::kHealth, &Api::HealthDetailed);
+  Route(verb::get, "/models/status", Access::kHealth, &Api::HealthDetailed);
+  Route(verb::post, "/models/reload", Access::kProtected, &Api::ModelsReload);
+  Route(verb::post, "/v1/models/{model}/load", Access::kProtected, &Api::V1Load);
+  Route(verb::post, "/v1/models/{model}/unload", Access::kProtected, &Api::RepositoryUnload);
+  Route(verb::post, "/v1/predict", Access::kProtected, &Api::V1Predict);
+  Route(verb::get, "/metrics", Access::kMetrics, &Api::Metrics);
+}
+
+void Api::Route(verb m, std::string_view pattern, Access a, Fn fn) {
+  router_.Add(m, pattern, Entry{a, std::move(fn)});
+}
+
+void Api::Handle(HttpRequest&& req, Responder&& responder) {
+  auto c = std::make_unique<Call>();
+  c->start = std::chrono::steady_clock::now();
+  c->req = std::move(req);
+  c->responder = std::move(responder);
+  std::string_view target = c->req.target();
+  const size_t q = target.find('?');
+  c->path = std::string(target.substr(0, q));
+  if (q != std::string_view::npos) c->query = std::string(target.substr(q + 1));
+  auto tp = c->req.find("traceparent");
+  std::optional<std::string> trace;
+  if (tp != c->req.end()) trace = TraceIdFromTraceparent(tp->value());
+  c->trace_id = trace ? *trace : RandomHex128();
+
+  const Entry* entry = nullptr;
+  auto outcome = router_.Match(c->req.method(), c->path, entry, c->params);
+  if (outcome == Router<Entry>::Outcome::kNotFound) {
+    return ReplyError(c, NotFound("no such endpoint: " + c->path));
+  }
+  if (outcome == Router<Entry>::Outcome::kMethodNotAllowed) {
+    return Reply(c, 405,
+                 "{\"error\":\"method " + std::string(c->req.method_string()) + " not allowed on " +
+                     c->path + "\"}");
+  }
+  const bool needs_key = entry->access == Access::kProtected ||
+                         (entry->access == Access::kHealth && options_.protect_health) ||
+                         (entry->access == Access::kMetrics && options_.protect_metrics);
+  if (needs_key && auth_.enabled()) {
+    auto h = c->req.find(field::authorization);
+    if (h == c->req.end() || !auth_.Check(h->value())) {
+      c->headers.emplace_back("WWW-Authenticate", "Bearer");
+      return ReplyError(
+          c, Unauthenticated(h == c->req.end() ? "missing API key (Authorization: Bearer <key>)"
+                                               : "invalid API key"));
+    }
+  }
+  entry->fn(*this, c);
+}
+
+void Api::Reply(std::unique_ptr<Call>& c, int status, std::string body,
+                std::string_view content_type) {
+  HttpResponse res{static_cast<boost::beast::http::status>(status), c->req.version()};
+  res.set(field::content_type, content_type);
+  res.set("X-Trace-Id", c->trace_id);
+  for (auto& [k, v] : c->headers) res.set(k, v);
+  res.body() = std::move(body);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - c->start).count();
+  if (c->metrics) {
+    c->metrics->RequestsWithCode(status).Increment();
+    c->metrics->request_duration->Observe(seconds);
+  }
+  if (options_.access_log || status >= 500) {
+    Log(status >= 500 ? LogLevel::kError : (status >= 400 ? LogLevel::kWarn : LogLevel::kInfo),
+        "request",
+        {{"trace_id", c->trace_id},
+         {"method", c->req.method_string()},
+         {"path", c->path},
+         {"model", c->model},
+         {"version", c->version},
+         {"status", status},
+         {"latency_ms", seconds * 1000.0}});
+  }
+  Responder responder = std::move(c->responder);
+  c.reset();
+  responder.Send(std::move(res));
+}
+
+void Api::ReplyError(std::unique_ptr<Call>& c, const Status& st) {
+  const int status = HttpStatusFor(st.code());
+  if (st.code() == StatusCode::kResourceExhausted || st.code() == StatusCode::kUnavailable ||
+      st.code() == StatusCode::kFailedPrecondition) {
+    c->headers.emplace_back("Retry-After", "1");
+  }
+  Reply(c, status, "{\"error\":" + JsonQuote(st.message()) + "}");
+}
+
+// --- server endpoints --------------------------------------------------------
+
+void Api::ServerLive(std::unique_ptr<Call>& c) { Reply(c, 200, "{\"live\":true}"); }
+
+void Api::ServerReady(std::unique_ptr<Call>& c) {
+  const bool ready = ready_.load();
+  Reply(c, ready ? 200 : 503, ready ? "{\"ready\":true}" : "{\"ready\":false}");
+}
+
+void Api::ServerMetadata(std::unique_ptr<Call>& c) {
+  Reply(c, 200, Render([](JsonWriter& w) {
+          w.StartObject();
+          w.Key("name");
+          w.String("vigil");
+          w.Key("version");
+          w.String(kVersion);
+          w.Key("extensions");
+          w.StartArray();
+          w.String("model_repository");
+          w.String("parameters");
+          w.EndArray();
+          w.EndObject();
+        }));
+}
+
+Result<VersionHandle> Api::AcquireFromPath(Call& c) {
+  c.model = std::string(c.params.Get("model"));
+  auto v = ParseVersion(c.params.Get("version"));
+  if (!v.ok()) return v.status();
+  auto h = models_.Acquire(c.model, *v);
+  if (h.ok()) c.version = std::to_string((*h)->version);
+  return h;
+}
+
+void Api::ModelMetadata(std::unique_ptr<Call>& c) {
+  auto h = AcquireFromPath(*c);
+  if (!h.ok()) return ReplyError(c, h.status());
+  const LoadedVersion& lv = **h;
+  auto table = models_.Snapshot();
+  auto m = table->find(lv.model);
+  Reply(c, 200, Render([&](JsonWriter& w) {
+          w.StartObject();
+          w.Key("name");
+          WriteStr(w, lv.model);
+          w.Key("versions");
+          w.StartArray();
+          if (m != table->end()) {
+            for (const auto& [v, _] : m->second->ready) WriteStr(w, std::to_string(v));
+          }
+          w.EndArray();
+          w.Key("platform");
+          WriteStr(w, lv.config->backend);
+          w.Key("inputs");
+          WriteTensorSpecs(w, lv.config->inputs);
+          w.Key("outputs");
+          WriteTensorSpecs(w, lv.config->outputs);
+          w.EndObject();
+        }));
+}
+
+void Api::ModelReady(std::unique_ptr<Call>& c) {
+  auto h = AcquireFromPath(*c);
+  if (h.status().code() == StatusCode::kNotFound ||
+      h.status().code() == StatusCode::kInvalidArgument) {
+    return ReplyError(c, h.status());
+  }
+  const bool ready = h.ok();
+  Reply(c, ready ? 200 : 503, Render([&](JsonWriter& w) {
+          w.StartObject();
+          w.Key("name");
+          WriteStr(w, c->model);
+          w.Key("ready");
+          w.Bool(ready);
+          if (!ready) {
+            w.Key("error");
+            WriteStr(w, h.status().message());
+          }
+          w.EndObject();
+        }));
+}
+
+// --- inference ----------------------------------------------------------------
+
+void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Tensor> inputs,
+                 int64_t rows, std::optional<int64_t> timeout_ms, WriteFn write) {
+  auto req = std::make_unique<InferenceRequest>();
+  req->inputs = std::move(inputs);
+  req->rows = rows;
+  req->enqueued = SteadyClock::Instance().Now();
+  req->deadline = req->enqueued + (timeout_ms ? std::chrono::milliseconds(*timeout_ms)
+                                              : handle->config->request_timeout);
+  const std::string prediction_id = RandomHex128();
+  c->headers.emplace_back("X-Prediction-Id", prediction_id);
+  Batcher* batcher = handle->batcher.get();
+  // std::function needs a copyable target: the call travels in a shared holder.
+  auto holder = std::make_shared<std::unique_ptr<Call>>(std::move(c));
+  req->done = [this, holder, handle = std::move(handle), write = std::move(write), prediction_id,
+               enqueued = req->enqueued](InferenceResult&& r) {
+    std::unique_ptr<Call>& call = *holder;
+    VersionMetrics& m = *handle->metrics;
+    m.inference_latency->Observe(
+        std::chrono::duration<double>(SteadyClock::Instance().Now() - enqueued).count());
+    if (!r.status.ok()) {
+      m.RecordError(CategoryFor(r.status.code()));
+      return ReplyError(call, r.status);
+    }
+    m.success->Increment();
+    std::string body;
+    write(body, r.outputs, prediction_id);
+    Reply(call, 200, std::move(body));
+  };
+  batcher->Submit(std::move(req));
+}
+
+void Api::OipInfer(std::unique_ptr<Call>& c) {
+  auto h = AcquireFromPath(*c);
+  if (!h.ok()) {
+    c->metrics =
+        &metrics_.ForVersion(models_.Snapshot()->count(c->model) ? c->model : "unknown", "");
+    return ReplyError(c, h.status());
+  }
+  VersionHandle handle = std::move(*h);
+  c->metrics = handle->metrics;
+  rapidjson::Document doc;
+  auto oip = std::make_shared<OipRequest>();
+  Status st = ParseJson(c->req.body(), doc);
+  if (st.ok()) st = ParseOipInferRequest(doc, *handle->config, *oip);
+  if (!st.ok()) {
+    handle->metrics->RecordError(ErrorCategory::kValidation);
+    return ReplyError(c, st);
+  }
+  auto inputs = std::move(oip->data.inputs);
+  const int64_t rows = oip->data.rows;
+  auto config = handle->config;
+  const int64_t version = handle->version;
+  Submit(c, std::move(handle), std::move(inputs), rows, oip->timeout_ms,
+         [config, version, oip](std::string& body, const std::vector<Tensor>& outputs,
+                                std::string_view prediction_id) {
+           rapidjson::StringBuffer sb;
+           JsonWriter w(sb);
+           WriteOipInferResponse(w, *config, version, *oip, outputs, prediction_id);
+           body.assign(sb.GetString(), sb.GetSize());
+         });
+}
+
+void Api::V1Predict(std::unique_ptr<Call>& c) {
+  rapidjson::Document doc;
+  Status st = ParseJson(c->req.body(), doc);
+  if (!st.ok()) return ReplyError(c, st);
+  if (!doc.HasMember("model") || !doc["model"].IsString()) {
+    return ReplyError(c, InvalidArgument("model: expected the model name as a string"));
+  }
+  c->model = doc["model"].GetString();
+  std::optional<int64_t> version;
+  if (doc.HasMember("version")) {
+    const auto& v = doc["version"];
+    if (v.IsInt64() && v.GetInt64() > 0) {
+      version = v.GetInt64();
+    } else if (v.IsString()) {
+      auto parsed = ParseVersion(v.GetString());
+      if (!parsed.ok()) return ReplyError(c, parsed.status());
+      version = *parsed;
+    } else {
+      return ReplyError(c, InvalidArgument("version: expected a positive integer"));
+    }
+  }
+  auto h = models_.Acquire(c->model, version);
+  if (!h.ok()) {
+    c->metrics =
+        &metrics_.ForVersion(models_.Snapshot()->count(c->model) ? c->model : "unknown", "");
+    return ReplyError(c, h.status());
+  }
+  VersionHandle handle = std::move(*h);
+  c->version = std::to_string(handle->version);
+  c->metrics = handle->metrics;
+  if (!doc.HasMember("instances")) {
+    handle->metrics->RecordError(ErrorCategory::kValidation);
+    return ReplyError(c, InvalidArgument("instances: missing (expected an array of rows)"));
+  }
+  InferInputs in;
+  st = ParseInstances(doc["instances"], *handle->config, in);
+  if (!st.ok()) {
+    handle->metrics->RecordError(ErrorCategory::kValidation);
+    return ReplyError(c, st);
+  }
+  auto config = handle->config;
+  const int64_t v = handle->version;
+  Submit(c, std::move(handle), std::move(in.inputs), in.rows, std::nullopt,
+         [config, v](std::string& body, const std::vector<Tensor>& outputs,
+                     std::string_view prediction_id) {
+           rapidjson::StringBuffer sb;
+           JsonWriter w(sb);
+           WritePredictResponse(w, *config, v, outputs, prediction_id);
+           body.assign(sb.GetString(), sb.GetSize());
+         });
+}
+
+// --- repository ---------------------------------------------------------------
+
+void Api::RepositoryIndex(std::unique_ptr<Call>& c) {
+  auto table = models_.Snapshot();
+  Reply(c, 200, Render([&](JsonWriter& w) {
+          w.StartArray();
+          for (const auto& [name, m] : *table) {
+            if (m->versions.empty()) {
+              w.StartObject();
+              w.Key("name");
+              WriteStr(w, name);
+              w.Key("state");
+              WriteStr(w, ModelState(*m));
+              w.Key("reason");
+              WriteStr(w, m->unloaded ? "unloaded" : m->last_error);
+              w.EndObject();
+            }
+            for (const auto& v : m->versions) {
+              const bool ready = !m->unloaded && m->ready.count(v.version);
+              w.StartObject();
+              w.Key("name");
+              WriteStr(w, name);
+              w.Key("version");
+              WriteStr(w, std::to_string(v.version));
+              w.Key("state");
+              WriteStr(w, m->unloaded ? "UNAVAILABLE" : (ready ? "READY" : "FAILED"));
+              w.Key("reason");
+              WriteStr(w, m->unloaded ? "unloaded" : v.error);
+              w.EndObject();
+            }
+          }
+          w.EndArray();
+        }));
+}
+
+void Api::RepositoryLoad(std::unique_ptr<Call>& c) {
+  c->model = std::string(c->params.Get("model"));
+  Status st = models_.LoadModel(c->model);
+  if (!st.ok()) return ReplyError(c, st);
+  Reply(c, 200, "{\"model\":" + JsonQuote(c->model) + ",\"status\":\"loaded\"}");
+}
+
+void Api::RepositoryUnload(std::unique_ptr<Call>& c) {
+  c->model = std::string(c->params.Get("model"));
+  Status st = models_.UnloadModel(c->model);
+  if (!st.ok()) return ReplyError(c, st);
+  Reply(c, 200, "{\"model\":" + JsonQuote(c->model) + ",\"status\":\"unloaded\"}");
+}
+
+void Api::V1Load(std::unique_ptr<Call>& c) {
+  c->model = std::string(c->params.Get("model"));
+  const std::string format = QueryParam(c->query, "model_format");
+  if (!format.empty() && format != "torchscript" && format != "xgboost") {
+    return ReplyError(
+        c, InvalidArgument("model_format: expected torchscript or xgboost, got '" + format + "'"));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  Status st = models_.LoadModel(c->model, format);
+  if (!st.ok()) return ReplyError(c, st);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  auto table = models_.Snapshot();
+  auto m = table->find(c->model);
+  const std::string backend =
+      m != table->end() && m->second->config ? m->second->config->backend : format;
+  Reply(c, 200, Render([&](JsonWriter& w) {
+          w.StartObject();
+          w.Key("model");
+          WriteStr(w, c->model);
+          w.Key("format");
+          WriteStr(w, backend);
+          w.Key("status");
+          w.String("loaded");
+          w.Key("load_time_seconds");
+          WriteDouble(w, seconds);
+          w.EndObject();
+        }));
+}
+
+void Api::ModelsReload(std::unique_ptr<Call>& c) {
+  ReloadReport report = models_.ReloadAll();
+  Reply(c, 200, Render([&](JsonWriter& w) {
+          auto list = [&](const char* key, const std::vector<std::string>& items) {
+            w.Key(key);
+            w.StartArray();
+            for (const auto& s : items) WriteStr(w, s);
+            w.EndArray();
+          };
+          w.StartObject();
+          w.Key("status");
+          w.String(report.errors.empty() ? "ok" : "partial");
+          list("loaded", report.loaded);
+          list("unloaded", report.unloaded);
+          list("errors", report.errors);
+          w.EndObject();
+        }));
+}
+
+// --- health -------------------------------------------------------------------
+
+void Api::Health(std::unique_ptr<Call>& c) {
+  auto table = models_.Snapshot();
+  size_t ready = 0, total = 0;
+  for (const auto& [name, m] : *table) {
+    if (m->unloaded) continue;
+    ++total;
+    ready += m->is_ready() ? 1 : 0;
+  }
+  const char* status = !ready_.load() || (total > 0 && ready == 0) ? "unhealthy"
+                       : ready < total                             ? "degraded"
+                                                                   : "healthy";
+  const double uptime =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  Reply(c, std::string_view(status) == "unhealthy" ? 503 : 200, Render([&](JsonWriter& w) {
+          w.StartObject();
+          w.Key("status");
+          w.String(status);
+          w.Key("models_loaded");
+          w.StartArray();
+          for (const auto& [name, m] : *table) {
+            if (!m->unloaded && m->is_ready()) WriteStr(w, name);
+          }
+          w.EndArray();
+          w.Key("version");
+          w.String(kVersion);
+          w.Key("uptime_seconds");
+          WriteDouble(w, uptime);
+          w.EndObject();
+        }));
+}
+
+void Api::HealthDetailed(std::unique_ptr<Call>& c) {
+  auto table = models_.Snapshot();
+  Reply(c, 200, Render([&](JsonWriter& w) {
+          w.StartObject();
+          w.Key("status");
+          bool all = true;
+          for (const auto& [n, m] : *table) all = all && (m->unloaded || m->is_ready());
+          w.String(all ? "healthy" : "degraded");
+          w.Key("models");
+          w.StartArray();
+          for (const auto& [name, m] : *table) WriteModelStatus(w, *m);
+          w.EndArray();
+          w.EndObject();
+        }));
+}
+
+void Api::Metrics(std::unique_ptr<Call>& c) {
+  Reply(c, 200, metrics_.Serialize(), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+}  // namespace vigil::http

@@ -1,0 +1,88 @@
+// Api: every HTTP endpoint of Vigil (DESIGN.md §5): the Open Inference Protocol v2,
+// the runbooks' endpoints, /metrics. Routes requests, checks API keys, runs
+// inferences through the ModelManager, records request metrics and access logs.
+//
+// Thread-safe: Handle() is called concurrently from the HTTP I/O threads.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "http/auth.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "serving/model_manager.h"
+#include "serving/serving_metrics.h"
+
+namespace vigil::http {
+
+struct ApiOptions {
+  bool protect_health = false;   // require an API key on health endpoints too
+  bool protect_metrics = false;  // and on /metrics
+  bool access_log = true;        // one JSON line per request
+};
+
+struct Call;
+
+class Api {
+ public:
+  Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOptions options);
+
+  void Handle(HttpRequest&& req, Responder&& responder);
+
+  // /v2/health/ready and /health answer "ready" only after this is set.
+  void SetReady(bool ready) { ready_.store(ready); }
+
+ private:
+  using Fn = std::function<void(Api&, std::unique_ptr<Call>&)>;
+  enum class Access { kOpen, kHealth, kMetrics, kProtected };
+  struct Entry {
+    Access access;
+    Fn fn;
+  };
+
+  void Route(boost::beast::http::verb m, std::string_view pattern, Access a, Fn fn);
+
+  // Handlers.
+  void ServerLive(std::unique_ptr<Call>& c);
+  void ServerReady(std::unique_ptr<Call>& c);
+  void ServerMetadata(std::unique_ptr<Call>& c);
+  void ModelMetadata(std::unique_ptr<Call>& c);
+  void ModelReady(std::unique_ptr<Call>& c);
+  void OipInfer(std::unique_ptr<Call>& c);
+  void RepositoryIndex(std::unique_ptr<Call>& c);
+  void RepositoryLoad(std::unique_ptr<Call>& c);
+  void RepositoryUnload(std::unique_ptr<Call>& c);
+  void Health(std::unique_ptr<Call>& c);
+  void HealthDetailed(std::unique_ptr<Call>& c);
+  void ModelsReload(std::unique_ptr<Call>& c);
+  void V1Load(std::unique_ptr<Call>& c);
+  void V1Predict(std::unique_ptr<Call>& c);
+  void Metrics(std::unique_ptr<Call>& c);
+
+  // Answers and logs the call.
+  void Reply(std::unique_ptr<Call>& c, int status, std::string body,
+             std::string_view content_type = "application/json");
+  void ReplyError(std::unique_ptr<Call>& c, const Status& st);
+
+  // Resolves {model} and optional {version} path parameters.
+  Result<VersionHandle> AcquireFromPath(Call& c);
+  // Submits an inference; `write` renders the 200 body from the outputs.
+  using WriteFn = std::function<void(std::string& body, const std::vector<Tensor>& outputs,
+                                     std::string_view prediction_id)>;
+  void Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Tensor> inputs,
+              int64_t rows, std::optional<int64_t> timeout_ms, WriteFn write);
+
+  ModelManager& models_;
+  ServingMetrics& metrics_;
+  ApiKeyAuth auth_;
+  ApiOptions options_;
+  Router<Entry> router_;
+  std::atomic<bool> ready_{false};
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace vigil::http

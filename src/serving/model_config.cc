@@ -1,0 +1,384 @@
+#include "serving/model_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/duration.h"
+#include "core/strings.h"
+
+namespace vigil {
+namespace {
+
+// Parsing context: builds "file: field: message" errors.
+class Ctx {
+ public:
+  explicit Ctx(std::string file) : file_(std::move(file)) {}
+
+  Status Error(const std::string& field, const std::string& msg) const {
+    return InvalidArgument(file_ + ": " + field + ": " + msg);
+  }
+
+  static std::string Describe(const YAML::Node& n) {
+    if (!n.IsDefined() || n.IsNull()) return "nothing";
+    if (n.IsScalar()) return "'" + n.Scalar() + "'";
+    if (n.IsSequence()) return "a list";
+    return "a mapping";
+  }
+
+  Status CheckKeys(const YAML::Node& map, const std::string& field,
+                   const std::vector<std::string_view>& known) const {
+    for (const auto& kv : map) {
+      std::string key = kv.first.Scalar();
+      bool found = false;
+      for (auto k : known) found = found || k == key;
+      if (found) continue;
+      std::string where = field.empty() ? key : field + "." + key;
+      std::string hint = ClosestMatch(key, known);
+      std::string msg = "unknown key";
+      if (!hint.empty()) msg += " (did you mean '" + hint + "'?)";
+      std::string all;
+      for (auto k : known) all += (all.empty() ? "" : ", ") + std::string(k);
+      return Error(where, msg + "; known keys: " + all);
+    }
+    return Status::Ok();
+  }
+
+  Result<std::string> String(const YAML::Node& n, const std::string& field) const {
+    if (!n.IsScalar() || n.Scalar().empty()) {
+      return Error(field, "expected a non-empty string, got " + Describe(n));
+    }
+    return n.Scalar();
+  }
+
+  Result<int64_t> Int(const YAML::Node& n, const std::string& field, int64_t min,
+                      int64_t max) const {
+    int64_t v = 0;
+    if (!n.IsScalar() || !YAML::convert<int64_t>::decode(n, v)) {
+      return Error(field, "expected an integer, got " + Describe(n));
+    }
+    if (v < min || v > max) {
+      return Error(field, "expected an integer in [" + std::to_string(min) + ", " +
+                              std::to_string(max) + "], got " + std::to_string(v));
+    }
+    return v;
+  }
+
+  Result<double> Number(const YAML::Node& n, const std::string& field) const {
+    double v = 0;
+    if (!n.IsScalar() || !YAML::convert<double>::decode(n, v)) {
+      return Error(field, "expected a number, got " + Describe(n));
+    }
+    return v;
+  }
+
+  Result<std::chrono::milliseconds> Dur(const YAML::Node& n, const std::string& field,
+                                        std::chrono::milliseconds bare_unit) const {
+    if (!n.IsScalar()) return Error(field, "expected a duration, got " + Describe(n));
+    auto d = ParseDuration(n.Scalar(), bare_unit);
+    if (!d.ok()) return Error(field, d.status().message());
+    return d.value();
+  }
+
+  Result<std::vector<std::string>> Strings(const YAML::Node& n, const std::string& field) const {
+    if (!n.IsSequence()) return Error(field, "expected a list of strings, got " + Describe(n));
+    std::vector<std::string> out;
+    std::set<std::string> seen;
+    for (size_t i = 0; i < n.size(); ++i) {
+      auto s = String(n[i], field + "[" + std::to_string(i) + "]");
+      if (!s.ok()) return s.status();
+      if (!seen.insert(*s).second) {
+        return Error(field + "[" + std::to_string(i) + "]", "duplicate name '" + *s + "'");
+      }
+      out.push_back(*s);
+    }
+    return out;
+  }
+
+ private:
+  std::string file_;
+};
+
+Result<TensorSpec> ParseTensorSpec(const Ctx& ctx, const YAML::Node& n, const std::string& field,
+                                   bool is_input) {
+  if (!n.IsMap()) return ctx.Error(field, "expected a mapping, got " + Ctx::Describe(n));
+  static const std::vector<std::string_view> kInputKeys = {"name", "dtype", "shape", "features",
+                                                           "ranges"};
+  static const std::vector<std::string_view> kOutputKeys = {"name", "dtype", "shape", "labels"};
+  VIGIL_RETURN_IF_ERROR(ctx.CheckKeys(n, field, is_input ? kInputKeys : kOutputKeys));
+  TensorSpec spec;
+  auto name = ctx.String(n["name"], field + ".name");
+  if (!name.ok()) return name.status();
+  spec.name = *name;
+
+  const YAML::Node dt = n["dtype"];
+  if (!dt.IsDefined()) {
+    spec.dtype = DataType::kFp32;
+  } else {
+    auto parsed = dt.IsScalar() ? ParseDataType(dt.Scalar()) : std::nullopt;
+    if (!parsed) {
+      return ctx.Error(field + ".dtype",
+                       "expected one of BOOL, INT32, INT64, FP32, FP64, got " + Ctx::Describe(dt));
+    }
+    spec.dtype = *parsed;
+  }
+
+  const YAML::Node shape = n["shape"];
+  if (!shape.IsSequence() || shape.size() == 0) {
+    return ctx.Error(field + ".shape",
+                     "expected a list of integers such as [-1, 4] (-1 = batch dimension), got " +
+                         Ctx::Describe(shape));
+  }
+  for (size_t i = 0; i < shape.size(); ++i) {
+    auto d = ctx.Int(shape[i], field + ".shape[" + std::to_string(i) + "]", -1, 1 << 24);
+    if (!d.ok()) return d.status();
+    if (*d == 0 || (*d == -1 && i != 0)) {
+      return ctx.Error(field + ".shape[" + std::to_string(i) + "]",
+                       "expected a positive size (-1 only for the first, batch dimension), got " +
+                           std::to_string(*d));
+    }
+    spec.shape.push_back(*d);
+  }
+  if (spec.shape[0] != -1) {
+    return ctx.Error(field + ".shape[0]",
+                     "expected -1 (the batch dimension), got " + std::to_string(spec.shape[0]));
+  }
+
+  if (n["features"].IsDefined()) {
+    auto f = ctx.Strings(n["features"], field + ".features");
+    if (!f.ok()) return f.status();
+    spec.features = std::move(*f);
+    if (spec.shape.size() != 2 || static_cast<int64_t>(spec.features.size()) != spec.shape[1]) {
+      return ctx.Error(field + ".features",
+                       "expected " +
+                           (spec.shape.size() == 2 ? std::to_string(spec.shape[1])
+                                                   : std::string("shape [-1, N] and N")) +
+                           " names (one per column of shape " + ShapeToString(spec.shape) +
+                           "), got " + std::to_string(spec.features.size()));
+    }
+  }
+  if (n["ranges"].IsDefined()) {
+    const YAML::Node r = n["ranges"];
+    const std::string rf = field + ".ranges";
+    if (!r.IsSequence() || spec.shape.size() != 2 ||
+        static_cast<int64_t>(r.size()) != spec.shape[1]) {
+      return ctx.Error(
+          rf, "expected one [min, max] pair per column of shape " + ShapeToString(spec.shape));
+    }
+    for (size_t i = 0; i < r.size(); ++i) {
+      const std::string f = rf + "[" + std::to_string(i) + "]";
+      if (!r[i].IsSequence() || r[i].size() != 2) {
+        return ctx.Error(f, "expected [min, max], got " + Ctx::Describe(r[i]));
+      }
+      auto lo = ctx.Number(r[i][0], f + "[0]");
+      if (!lo.ok()) return lo.status();
+      auto hi = ctx.Number(r[i][1], f + "[1]");
+      if (!hi.ok()) return hi.status();
+      if (*lo > *hi) return ctx.Error(f, "expected min <= max");
+      spec.ranges.emplace_back(*lo, *hi);
+    }
+  }
+  if (n["labels"].IsDefined()) {
+    auto l = ctx.Strings(n["labels"], field + ".labels");
+    if (!l.ok()) return l.status();
+    spec.labels = std::move(*l);
+    if (spec.shape.size() != 2 || (static_cast<int64_t>(spec.labels.size()) != spec.shape[1])) {
+      return ctx.Error(field + ".labels", "expected one label per column of shape " +
+                                              ShapeToString(spec.shape) + ", got " +
+                                              std::to_string(spec.labels.size()));
+    }
+  }
+  return spec;
+}
+
+Result<std::vector<TensorSpec>> ParseTensorSpecs(const Ctx& ctx, const YAML::Node& n,
+                                                 const std::string& field, bool is_input) {
+  if (!n.IsSequence() || n.size() == 0) {
+    return ctx.Error(field, "expected a non-empty list of tensors, got " + Ctx::Describe(n));
+  }
+  std::vector<TensorSpec> out;
+  std::set<std::string> names;
+  for (size_t i = 0; i < n.size(); ++i) {
+    const std::string f = field + "[" + std::to_string(i) + "]";
+    auto spec = ParseTensorSpec(ctx, n[i], f, is_input);
+    if (!spec.ok()) return spec.status();
+    if (!names.insert(spec->name).second) {
+      return ctx.Error(f + ".name", "duplicate tensor name '" + spec->name + "'");
+    }
+    out.push_back(std::move(*spec));
+  }
+  return out;
+}
+
+Status ParseBatching(const Ctx& ctx, const YAML::Node& n, BatchingConfig& b) {
+  if (!n.IsMap()) return ctx.Error("batching", "expected a mapping, got " + Ctx::Describe(n));
+  VIGIL_RETURN_IF_ERROR(
+      ctx.CheckKeys(n, "batching", {"max_batch_size", "max_queue_delay_ms", "max_queue_size"}));
+  if (n["max_batch_size"].IsDefined()) {
+    auto v = ctx.Int(n["max_batch_size"], "batching.max_batch_size", 1, 65536);
+    if (!v.ok()) return v.status();
+    b.max_batch_size = static_cast<int>(*v);
+  }
+  if (n["max_queue_delay_ms"].IsDefined()) {
+    auto v = ctx.Number(n["max_queue_delay_ms"], "batching.max_queue_delay_ms");
+    if (!v.ok()) return v.status();
+    if (*v < 0 || *v > 60'000) {
+      return ctx.Error("batching.max_queue_delay_ms",
+                       "expected a number of milliseconds in [0, 60000]");
+    }
+    b.max_queue_delay = std::chrono::microseconds(static_cast<int64_t>(*v * 1000));
+  }
+  if (n["max_queue_size"].IsDefined()) {
+    auto v = ctx.Int(n["max_queue_size"], "batching.max_queue_size", 1, 1 << 22);
+    if (!v.ok()) return v.status();
+    b.max_queue_size = static_cast<int>(*v);
+  }
+  return Status::Ok();
+}
+
+Status ParseVersions(const Ctx& ctx, const YAML::Node& n, VersionPolicy& p) {
+  if (n.IsScalar() && n.Scalar() == "latest") {
+    p.kind = VersionPolicy::Kind::kLatest;
+    return Status::Ok();
+  }
+  if (n.IsScalar() && n.Scalar() == "all") {
+    p.kind = VersionPolicy::Kind::kAll;
+    return Status::Ok();
+  }
+  if (n.IsSequence() && n.size() > 0) {
+    p.kind = VersionPolicy::Kind::kSpecific;
+    for (size_t i = 0; i < n.size(); ++i) {
+      auto v = ctx.Int(n[i], "versions[" + std::to_string(i) + "]", 1, INT64_MAX);
+      if (!v.ok()) return v.status();
+      p.versions.push_back(*v);
+    }
+    return Status::Ok();
+  }
+  return ctx.Error(
+      "versions", "expected 'latest', 'all' or a list of version numbers, got " + Ctx::Describe(n));
+}
+
+}  // namespace
+
+int64_t TensorSpec::row_elements() const {
+  int64_t n = 1;
+  for (size_t i = 1; i < shape.size(); ++i) n *= shape[i];
+  return n;
+}
+
+const TensorSpec* ModelConfig::FindInput(std::string_view n) const {
+  for (const auto& s : inputs) {
+    if (s.name == n) return &s;
+  }
+  return nullptr;
+}
+
+const TensorSpec* ModelConfig::FindOutput(std::string_view n) const {
+  for (const auto& s : outputs) {
+    if (s.name == n) return &s;
+  }
+  return nullptr;
+}
+
+Result<ModelConfig> ParseModelConfigText(const std::string& text, const std::string& file,
+                                         const std::string& model_name,
+                                         const ModelDefaults& defaults) {
+  Ctx ctx(file);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(file + ": not valid YAML: " + e.what());
+  }
+  if (!root.IsMap()) {
+    return InvalidArgument(file + ": expected a mapping of settings at the top level, got " +
+                           Ctx::Describe(root));
+  }
+  try {
+    VIGIL_RETURN_IF_ERROR(
+        ctx.CheckKeys(root, "",
+                      {"backend", "inputs", "outputs", "batching", "versions", "production_version",
+                       "request_timeout", "threads", "device"}));
+    ModelConfig c;
+    c.name = model_name;
+    c.batching = defaults.batching;
+    c.request_timeout = defaults.request_timeout;
+    c.threads = defaults.threads;
+    c.device = defaults.device;
+
+    auto backend = ctx.String(root["backend"], "backend");
+    if (!backend.ok()) return backend.status();
+    if (*backend != "torchscript" && *backend != "xgboost") {
+      return ctx.Error("backend", "expected one of torchscript, xgboost, got '" + *backend + "'");
+    }
+    c.backend = *backend;
+
+    auto inputs = ParseTensorSpecs(ctx, root["inputs"], "inputs", true);
+    if (!inputs.ok()) return inputs.status();
+    c.inputs = std::move(*inputs);
+    auto outputs = ParseTensorSpecs(ctx, root["outputs"], "outputs", false);
+    if (!outputs.ok()) return outputs.status();
+    c.outputs = std::move(*outputs);
+
+    if (c.backend == "xgboost") {
+      if (c.inputs.size() != 1 || c.inputs[0].shape.size() != 2) {
+        return ctx.Error("inputs",
+                         "the xgboost backend expects exactly one input of shape [-1, N]");
+      }
+      if (c.inputs[0].dtype != DataType::kFp32) {
+        return ctx.Error("inputs[0].dtype", "the xgboost backend expects FP32, got " +
+                                                std::string(DataTypeName(c.inputs[0].dtype)));
+      }
+      if (c.outputs.size() != 1 || c.outputs[0].shape.size() != 2 ||
+          c.outputs[0].dtype != DataType::kFp32) {
+        return ctx.Error("outputs",
+                         "the xgboost backend expects exactly one FP32 output of shape [-1, K]");
+      }
+    }
+
+    if (root["batching"].IsDefined())
+      VIGIL_RETURN_IF_ERROR(ParseBatching(ctx, root["batching"], c.batching));
+    if (root["versions"].IsDefined())
+      VIGIL_RETURN_IF_ERROR(ParseVersions(ctx, root["versions"], c.version_policy));
+    if (root["production_version"].IsDefined()) {
+      auto v = ctx.Int(root["production_version"], "production_version", 1, INT64_MAX);
+      if (!v.ok()) return v.status();
+      c.production_version = *v;
+    }
+    if (root["request_timeout"].IsDefined()) {
+      auto d = ctx.Dur(root["request_timeout"], "request_timeout", std::chrono::milliseconds(1));
+      if (!d.ok()) return d.status();
+      if (d->count() <= 0) return ctx.Error("request_timeout", "expected a positive duration");
+      c.request_timeout = *d;
+    }
+    if (root["threads"].IsDefined()) {
+      auto v = ctx.Int(root["threads"], "threads", 1, 256);
+      if (!v.ok()) return v.status();
+      c.threads = static_cast<int>(*v);
+    }
+    if (root["device"].IsDefined()) {
+      auto d = ctx.String(root["device"], "device");
+      if (!d.ok()) return d.status();
+      if (*d != "cpu" && d->rfind("cuda", 0) != 0) {
+        return ctx.Error("device", "expected 'cpu' or 'cuda[:N]', got '" + *d + "'");
+      }
+      c.device = *d;
+    }
+    return c;
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(file + ": " + e.what());
+  }
+}
+
+Result<ModelConfig> ParseModelConfig(const std::filesystem::path& file,
+                                     const std::string& model_name, const ModelDefaults& defaults) {
+  std::ifstream in(file);
+  if (!in) return NotFound(file.string() + ": cannot read the file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseModelConfigText(ss.str(), file.string(), model_name, defaults);
+}
+
+}  // namespace vigil

@@ -1,0 +1,80 @@
+// ModelConfig: what <repo>/<model>/config.yaml declares (DESIGN.md §4).
+//
+// ParseModelConfig never throws: every problem is an InvalidArgument whose message
+// names the file, the field and what was expected, e.g.
+//   "models/iris/config.yaml: inputs[0].dtype: expected one of BOOL, INT32, INT64,
+//    FP32, FP64, got 'FLOAT'".
+// Unknown keys are errors naming the closest known key (DESIGN.md §9.5).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tensor.h"
+
+namespace vigil {
+
+struct TensorSpec {
+  std::string name;
+  DataType dtype = DataType::kFp32;
+  std::vector<int64_t> shape;                     // shape[0] == -1: the batch dimension
+  std::vector<std::string> features;              // inputs: names of the last dimension
+  std::vector<std::pair<double, double>> ranges;  // inputs: per-feature [min, max]
+  std::vector<std::string> labels;                // outputs: class labels
+
+  // Elements per row (product of the dimensions after the batch one).
+  int64_t row_elements() const;
+};
+
+struct BatchingConfig {
+  int max_batch_size = 64;
+  std::chrono::microseconds max_queue_delay{std::chrono::milliseconds(5)};
+  int max_queue_size = 1024;
+};
+
+// Which versions of a model are served.
+struct VersionPolicy {
+  enum class Kind { kLatest, kAll, kSpecific } kind = Kind::kLatest;
+  std::vector<int64_t> versions;  // kSpecific
+};
+
+// Process-wide defaults a model's config overrides (from flags/env: MAX_BATCH_SIZE,
+// BATCH_TIMEOUT_MS, ...).
+struct ModelDefaults {
+  BatchingConfig batching;
+  std::chrono::milliseconds request_timeout{10'000};
+  int threads = 1;
+  std::string device = "cpu";
+};
+
+struct ModelConfig {
+  std::string name;
+  std::string backend;  // torchscript | xgboost
+  std::vector<TensorSpec> inputs;
+  std::vector<TensorSpec> outputs;
+  BatchingConfig batching;
+  VersionPolicy version_policy;
+  std::optional<int64_t> production_version;
+  std::chrono::milliseconds request_timeout{10'000};
+  int threads = 1;  // intra-op threads per model instance
+  std::string device = "cpu";
+
+  const TensorSpec* FindInput(std::string_view n) const;
+  const TensorSpec* FindOutput(std::string_view n) const;
+};
+
+// Parses the YAML text of a config; `file` is used for error messages only.
+Result<ModelConfig> ParseModelConfigText(const std::string& text, const std::string& file,
+                                         const std::string& model_name,
+                                         const ModelDefaults& defaults);
+
+Result<ModelConfig> ParseModelConfig(const std::filesystem::path& file,
+                                     const std::string& model_name, const ModelDefaults& defaults);
+
+}  // namespace vigil

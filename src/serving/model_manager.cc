@@ -1,0 +1,342 @@
+#include "serving/model_manager.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/logging.h"
+#include "serving/model_repository.h"
+
+namespace vigil {
+namespace {
+
+std::string ReadFile(const std::filesystem::path& p, bool& ok) {
+  std::ifstream in(p, std::ios::binary);
+  ok = static_cast<bool>(in);
+  std::stringstream ss;
+  if (ok) ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<int64_t> WantedVersions(const ModelConfig& c, const std::vector<int64_t>& found) {
+  std::set<int64_t> wanted;
+  switch (c.version_policy.kind) {
+    case VersionPolicy::Kind::kAll:
+      wanted.insert(found.begin(), found.end());
+      break;
+    case VersionPolicy::Kind::kLatest:
+      if (!found.empty()) wanted.insert(found.back());
+      break;
+    case VersionPolicy::Kind::kSpecific:
+      for (int64_t v : c.version_policy.versions) {
+        if (std::find(found.begin(), found.end(), v) != found.end()) wanted.insert(v);
+      }
+      break;
+  }
+  // The declared production version is always served (DESIGN §9.1).
+  if (c.production_version &&
+      std::find(found.begin(), found.end(), *c.production_version) != found.end()) {
+    wanted.insert(*c.production_version);
+  }
+  return {wanted.begin(), wanted.end()};
+}
+
+// Runs a one-row request of zeros straight on the instance: triggers libtorch's lazy
+// initialisation before the version takes traffic and checks the outputs against the
+// config.
+Status WarmUp(ModelInstance& instance, const ModelConfig& c) {
+  std::vector<Tensor> inputs;
+  for (const auto& spec : c.inputs) {
+    std::vector<int64_t> shape = spec.shape;
+    shape[0] = 1;
+    inputs.push_back(Tensor::Make(spec.name, spec.dtype, std::move(shape)));
+  }
+  for (int i = 0; i < 2; ++i) {
+    auto out = instance.Infer(inputs);
+    if (!out.ok()) return out.status().WithPrefix("warm-up inference failed");
+    if (out->size() < c.outputs.size()) {
+      return FailedPrecondition("warm-up: the model produced " + std::to_string(out->size()) +
+                                " outputs, the config declares " +
+                                std::to_string(c.outputs.size()));
+    }
+    for (size_t o = 0; o < c.outputs.size(); ++o) {
+      const Tensor& t = (*out)[o];
+      const TensorSpec& spec = c.outputs[o];
+      if (t.dtype != spec.dtype || t.shape.empty() || t.shape[0] != 1 ||
+          ElementCount(t.shape) != spec.row_elements()) {
+        return FailedPrecondition(
+            "warm-up: output '" + spec.name + "' is " + std::string(DataTypeName(t.dtype)) + " " +
+            ShapeToString(t.shape) + " for one row, the config declares " +
+            std::string(DataTypeName(spec.dtype)) + " " + ShapeToString(spec.shape));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string_view VersionStateName(VersionState s) {
+  return s == VersionState::kReady ? "READY" : "FAILED";
+}
+
+ModelManager::ModelManager(std::filesystem::path repository, ModelDefaults defaults,
+                           ServingMetrics& metrics)
+    : repository_(std::move(repository)), defaults_(std::move(defaults)), metrics_(metrics) {
+  table_.store(std::make_shared<const ModelTable>());
+  reaper_ = std::thread([this] { ReaperLoop(); });
+}
+
+ModelManager::~ModelManager() {
+  Publish(std::make_shared<const ModelTable>());
+  {
+    std::lock_guard lock(reaper_mu_);
+    reaper_stop_ = true;
+  }
+  reaper_cv_.notify_all();
+  reaper_.join();
+}
+
+void ModelManager::Publish(std::shared_ptr<const ModelTable> table) {
+  // The old table may hold the last handles: drop it outside any lock.
+  auto old = table_.exchange(std::move(table));
+  old.reset();
+}
+
+void ModelManager::Retire(LoadedVersion* v) {
+  {
+    std::lock_guard lock(reaper_mu_);
+    retired_.push_back(v);
+  }
+  reaper_cv_.notify_one();
+}
+
+void ModelManager::ReaperLoop() {
+  std::unique_lock lock(reaper_mu_);
+  while (true) {
+    reaper_cv_.wait(lock, [&] { return reaper_stop_ || !retired_.empty(); });
+    while (!retired_.empty()) {
+      LoadedVersion* v = retired_.front();
+      retired_.pop_front();
+      lock.unlock();
+      LogInfo("model version unloaded", {{"model", v->model}, {"version", v->version}});
+      delete v;  // drains the batcher, then frees the backend
+      lock.lock();
+    }
+    if (reaper_stop_) return;
+  }
+}
+
+Result<VersionHandle> ModelManager::LoadVersion(const std::shared_ptr<const ModelConfig>& config,
+                                                const std::filesystem::path& dir, int64_t version) {
+  const std::string vname = std::to_string(version);
+  const auto start = std::chrono::steady_clock::now();
+  LoadOptions opts;
+  opts.version_dir = dir / vname;
+  opts.threads = config->threads;
+  opts.device = config->device;
+  if (config->outputs[0].shape.size() == 2) opts.output_columns = config->outputs[0].shape[1];
+  auto instance = LoadModelInstance(config->backend, opts);
+  Status st = instance.ok() ? WarmUp(**instance, *config) : instance.status();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics_.ObserveLoad(config->name, vname, seconds, st.ok());
+  if (!st.ok()) return st;
+
+  auto* raw = new LoadedVersion();
+  raw->model = config->name;
+  raw->version = version;
+  raw->config = config;
+  raw->instance = std::move(*instance);
+  raw->metrics = &metrics_.ForVersion(config->name, vname);
+  raw->batcher = std::make_unique<Batcher>(config->batching, raw->instance.get(), config->outputs,
+                                           raw->metrics);
+  raw->load_seconds = seconds;
+  raw->loaded_at = std::chrono::system_clock::now();
+  LogInfo("model version loaded", {{"model", config->name},
+                                   {"version", version},
+                                   {"backend", config->backend},
+                                   {"load_time_ms", seconds * 1000}});
+  return VersionHandle(raw, [this](LoadedVersion* v) { Retire(v); });
+}
+
+std::shared_ptr<ModelSnapshot> ModelManager::BuildModel(const std::string& name,
+                                                        const std::filesystem::path& dir,
+                                                        const std::vector<int64_t>& found,
+                                                        const ModelSnapshot* old,
+                                                        ReloadReport& report) {
+  auto snap = std::make_shared<ModelSnapshot>();
+  snap->name = name;
+  const auto config_file = dir / "config.yaml";
+  bool readable = false;
+  std::string text = ReadFile(config_file, readable);
+  Result<ModelConfig> parsed =
+      readable ? ParseModelConfigText(text, config_file.string(), name, defaults_)
+               : Result<ModelConfig>(NotFound(config_file.string() +
+                                              ": missing (every model needs a config.yaml)"));
+  if (!parsed.ok()) {
+    // Keep serving what was serving; report the problem.
+    if (old) *snap = *old;
+    snap->unloaded = false;
+    snap->last_error = parsed.status().message();
+    report.errors.push_back(snap->last_error);
+    LogError("model config refused", {{"model", name}, {"error", snap->last_error}});
+    return snap;
+  }
+  const bool config_changed = !old || !old->config || old->config_text != text;
+  auto config =
+      config_changed ? std::make_shared<const ModelConfig>(std::move(*parsed)) : old->config;
+  snap->config = config;
+  snap->config_text = std::move(text);
+
+  const std::vector<int64_t> wanted = WantedVersions(*config, found);
+  if (wanted.empty()) {
+    snap->last_error =
+        dir.string() + ": no version folders (expected " + dir.string() + "/<version number>/)";
+    report.errors.push_back(snap->last_error);
+  }
+  for (int64_t v : wanted) {
+    const std::string label = name + ":" + std::to_string(v);
+    if (!config_changed && old && !old->unloaded) {
+      auto it = old->ready.find(v);
+      if (it != old->ready.end()) {
+        snap->ready[v] = it->second;
+        for (const auto& s : old->versions) {
+          if (s.version == v) snap->versions.push_back(s);
+        }
+        continue;
+      }
+    }
+    auto loaded = LoadVersion(config, dir, v);
+    VersionStatus status;
+    status.version = v;
+    if (loaded.ok()) {
+      status.load_seconds = (*loaded)->load_seconds;
+      status.loaded_at = (*loaded)->loaded_at;
+      snap->ready[v] = std::move(*loaded);
+      report.loaded.push_back(label);
+    } else {
+      status.state = VersionState::kFailed;
+      status.error = loaded.status().message();
+      snap->last_error = label + ": " + status.error;
+      report.errors.push_back(snap->last_error);
+      LogError("model version failed to load",
+               {{"model", name}, {"version", v}, {"error", status.error}});
+      // A version that was serving keeps serving when its reload fails.
+      if (old && !old->unloaded) {
+        auto it = old->ready.find(v);
+        if (it != old->ready.end()) snap->ready[v] = it->second;
+      }
+    }
+    snap->versions.push_back(std::move(status));
+  }
+  if (old && !old->unloaded) {
+    for (const auto& [v, h] : old->ready) {
+      if (!snap->ready.count(v)) report.unloaded.push_back(name + ":" + std::to_string(v));
+    }
+  }
+  if (config->production_version && snap->ready.count(*config->production_version)) {
+    snap->default_version = *config->production_version;
+  } else if (!snap->ready.empty()) {
+    snap->default_version = snap->ready.rbegin()->first;
+  }
+  return snap;
+}
+
+ReloadReport ModelManager::ReloadAll() {
+  std::lock_guard lock(write_mu_);
+  ReloadReport report;
+  auto scanned = ScanRepository(repository_);
+  if (!scanned.ok()) {
+    report.errors.push_back(scanned.status().message());
+    LogError("model repository scan failed", {{"error", scanned.status().message()}});
+    return report;
+  }
+  auto current = table_.load();
+  auto next = std::make_shared<ModelTable>();
+  for (const auto& m : *scanned) {
+    auto it = current->find(m.name);
+    const ModelSnapshot* old = it == current->end() ? nullptr : it->second.get();
+    (*next)[m.name] = BuildModel(m.name, m.dir, m.versions, old, report);
+  }
+  for (const auto& [name, snap] : *current) {
+    if (next->count(name)) continue;
+    for (const auto& [v, h] : snap->ready)
+      report.unloaded.push_back(name + ":" + std::to_string(v));
+  }
+  Publish(std::move(next));
+  return report;
+}
+
+Status ModelManager::LoadModel(const std::string& name, const std::string& expect_backend) {
+  std::lock_guard lock(write_mu_);
+  auto scanned = ScanModel(repository_, name);
+  if (!scanned.ok()) return scanned.status();
+  auto current = table_.load();
+  auto it = current->find(name);
+  const ModelSnapshot* old = it == current->end() ? nullptr : it->second.get();
+  ReloadReport report;
+  auto snap = BuildModel(name, scanned->dir, scanned->versions, old, report);
+  if (snap->config && !expect_backend.empty() && snap->config->backend != expect_backend) {
+    return InvalidArgument("model '" + name + "' is a " + snap->config->backend +
+                           " model (config.yaml backend), not " + expect_backend);
+  }
+  auto next = std::make_shared<ModelTable>(*current);
+  (*next)[name] = snap;
+  Publish(std::move(next));
+  if (!snap->is_ready()) {
+    return FailedPrecondition(snap->last_error.empty()
+                                  ? "model '" + name + "' has no loadable version"
+                                  : snap->last_error);
+  }
+  return Status::Ok();
+}
+
+Status ModelManager::UnloadModel(const std::string& name) {
+  std::lock_guard lock(write_mu_);
+  auto current = table_.load();
+  auto it = current->find(name);
+  if (it == current->end()) return NotFound("unknown model '" + name + "'");
+  auto snap = std::make_shared<ModelSnapshot>();
+  snap->name = name;
+  snap->config = it->second->config;
+  snap->config_text = it->second->config_text;
+  snap->unloaded = true;
+  auto next = std::make_shared<ModelTable>(*current);
+  (*next)[name] = snap;
+  Publish(std::move(next));
+  return Status::Ok();
+}
+
+Result<VersionHandle> ModelManager::Acquire(std::string_view model,
+                                            std::optional<int64_t> version) const {
+  auto table = table_.load();
+  auto it = table->find(model);
+  if (it == table->end()) return NotFound("unknown model '" + std::string(model) + "'");
+  const ModelSnapshot& snap = *it->second;
+  if (snap.unloaded) {
+    return FailedPrecondition("model '" + std::string(model) + "' is unloaded");
+  }
+  if (!version) {
+    if (!snap.default_version) {
+      return FailedPrecondition("model '" + std::string(model) + "' is not ready" +
+                                (snap.last_error.empty() ? "" : ": " + snap.last_error));
+    }
+    version = snap.default_version;
+  }
+  auto v = snap.ready.find(*version);
+  if (v != snap.ready.end()) return v->second;
+  for (const auto& s : snap.versions) {
+    if (s.version == *version) {
+      return FailedPrecondition("model '" + std::string(model) + "' version " +
+                                std::to_string(*version) + " is not ready: " + s.error);
+    }
+  }
+  std::string known;
+  for (const auto& [n, h] : snap.ready) known += (known.empty() ? "" : ", ") + std::to_string(n);
+  return NotFound("model '" + std::string(model) + "' has no version " + std::to_string(*version) +
+                  " (ready versions: " + (known.empty() ? "none" : known) + ")");
+}
+
+}  // namespace vigil

@@ -1,0 +1,132 @@
+// ModelManager: which model versions are loaded, and handles to them.
+//
+// The hot path calls Acquire(): it reads an immutable ModelTable snapshot (atomic
+// shared_ptr load, no lock) and returns a ref-counted handle. A version replaced or
+// unloaded meanwhile stays alive, and its batcher keeps running, until the last handle
+// is gone; it is then destroyed on the manager's reaper thread, never on a request or
+// batcher thread.
+//
+// Writers (ReloadAll, LoadModel, UnloadModel) are serialised by one mutex, build a new
+// table and publish it atomically. A model whose config or files are bad is recorded
+// with its error and the other models still load; a version that was serving keeps
+// serving when a reload of its model fails.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "backends/model_instance.h"
+#include "serving/batcher.h"
+#include "serving/model_config.h"
+#include "serving/serving_metrics.h"
+
+namespace vigil {
+
+enum class VersionState { kReady, kFailed };
+std::string_view VersionStateName(VersionState s);
+
+// A loaded model version. Immutable after construction, apart from its batcher's queue.
+struct LoadedVersion {
+  std::string model;
+  int64_t version = 0;
+  std::shared_ptr<const ModelConfig> config;
+  std::unique_ptr<ModelInstance> instance;
+  std::unique_ptr<Batcher> batcher;  // destroyed before `instance`
+  VersionMetrics* metrics = nullptr;
+  double load_seconds = 0;
+  std::chrono::system_clock::time_point loaded_at;
+
+  ~LoadedVersion() { batcher.reset(); }
+};
+
+using VersionHandle = std::shared_ptr<LoadedVersion>;
+
+struct VersionStatus {
+  int64_t version = 0;
+  VersionState state = VersionState::kReady;
+  std::string error;  // kFailed: why
+  double load_seconds = 0;
+  std::chrono::system_clock::time_point loaded_at;
+};
+
+struct ModelSnapshot {
+  std::string name;
+  std::shared_ptr<const ModelConfig> config;  // null when it never parsed
+  std::string config_text;                    // to notice edits on reload
+  std::map<int64_t, VersionHandle> ready;
+  std::vector<VersionStatus> versions;     // every version tried, ascending
+  std::optional<int64_t> default_version;  // what unversioned requests get
+  std::string last_error;                  // config or load error; "" when none
+  bool unloaded = false;                   // unloaded on request
+
+  bool is_ready() const { return !ready.empty(); }
+};
+
+using ModelTable = std::map<std::string, std::shared_ptr<const ModelSnapshot>, std::less<>>;
+
+struct ReloadReport {
+  std::vector<std::string> loaded;    // "iris:2" for each version newly loaded
+  std::vector<std::string> unloaded;  // versions no longer served
+  std::vector<std::string> errors;    // one line per problem
+};
+
+class ModelManager {
+ public:
+  ModelManager(std::filesystem::path repository, ModelDefaults defaults, ServingMetrics& metrics);
+  ~ModelManager();
+  ModelManager(const ModelManager&) = delete;
+  ModelManager& operator=(const ModelManager&) = delete;
+
+  // Scans the repository and makes the loaded versions match it. Thread-safe.
+  ReloadReport ReloadAll();
+
+  // Loads (or reloads) one model from the repository; `expect_backend`, when set,
+  // must match its config. Returns the error text when nothing of it could be loaded.
+  Status LoadModel(const std::string& name, const std::string& expect_backend = "");
+  Status UnloadModel(const std::string& name);
+
+  // Thread-safe, lock-free. version == nullopt: the model's default version.
+  // NotFound: unknown model or version; FailedPrecondition: known but not ready.
+  Result<VersionHandle> Acquire(std::string_view model, std::optional<int64_t> version) const;
+
+  std::shared_ptr<const ModelTable> Snapshot() const { return table_.load(); }
+  const std::filesystem::path& repository() const { return repository_; }
+  const ModelDefaults& defaults() const { return defaults_; }
+
+ private:
+  // Loads `model` into a new snapshot, reusing versions of `old` that did not change.
+  std::shared_ptr<ModelSnapshot> BuildModel(const std::string& name,
+                                            const std::filesystem::path& dir,
+                                            const std::vector<int64_t>& found,
+                                            const ModelSnapshot* old, ReloadReport& report);
+  Result<VersionHandle> LoadVersion(const std::shared_ptr<const ModelConfig>& config,
+                                    const std::filesystem::path& dir, int64_t version);
+  void Publish(std::shared_ptr<const ModelTable> table);
+  void Retire(LoadedVersion* v);
+  void ReaperLoop();
+
+  const std::filesystem::path repository_;
+  const ModelDefaults defaults_;
+  ServingMetrics& metrics_;
+
+  std::mutex write_mu_;  // serialises writers
+  std::atomic<std::shared_ptr<const ModelTable>> table_;
+
+  std::mutex reaper_mu_;
+  std::condition_variable reaper_cv_;
+  std::deque<LoadedVersion*> retired_;  // guarded by reaper_mu_
+  bool reaper_stop_ = false;            // guarded by reaper_mu_
+  std::thread reaper_;
+};
+
+}  // namespace vigil

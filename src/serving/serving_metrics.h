@@ -1,0 +1,83 @@
+// ServingMetrics: the Prometheus families of DESIGN.md §6, and per-version handles
+// resolved once so the hot path only touches atomics (prometheus-cpp counters and
+// gauges are lock-free; a histogram's Observe takes that histogram's own short lock).
+//
+// Thread-safe. Handles returned by ForVersion() live as long as the ServingMetrics.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "serving/inference.h"
+
+namespace vigil {
+
+class ServingMetrics;
+
+struct VersionMetrics {
+  ServingMetrics* owner = nullptr;
+  std::string model, version;
+  prometheus::Counter* success = nullptr;                    // ml_inference_total{status="success"}
+  prometheus::Counter* error = nullptr;                      // ml_inference_total{status="error"}
+  std::array<prometheus::Counter*, 4> errors_by_category{};  // ml_inference_errors_total
+  prometheus::Histogram* inference_latency = nullptr;        // ml_inference_latency_seconds
+  prometheus::Histogram* request_duration = nullptr;  // model_serving_request_duration_seconds
+  prometheus::Histogram* batch_size = nullptr;        // model_serving_batch_size
+  prometheus::Gauge* queue_size = nullptr;            // model_serving_queue_size
+
+  // model_serving_requests_total{code}; resolved lazily per status code.
+  prometheus::Counter& RequestsWithCode(int code);
+  void RecordError(ErrorCategory category);
+
+ private:
+  friend class ServingMetrics;
+  std::array<std::atomic<prometheus::Counter*>, 600> by_code_{};
+};
+
+class ServingMetrics {
+ public:
+  // `environment`, when non-empty, is added as a label to every series.
+  explicit ServingMetrics(std::string environment);
+
+  // Stable handles for (model, version); "" version for requests that resolved none.
+  VersionMetrics& ForVersion(const std::string& model, const std::string& version);
+
+  void ObserveLoad(const std::string& model, const std::string& version, double seconds, bool ok);
+
+  // The Prometheus text exposition of every family.
+  std::string Serialize() const;
+
+  prometheus::Registry& registry() { return *registry_; }
+
+ private:
+  friend struct VersionMetrics;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* requests_total_;
+  prometheus::Family<prometheus::Histogram>* request_duration_;
+  prometheus::Family<prometheus::Histogram>* batch_size_;
+  prometheus::Family<prometheus::Gauge>* queue_size_;
+  prometheus::Family<prometheus::Counter>* inference_total_;
+  prometheus::Family<prometheus::Counter>* inference_errors_;
+  prometheus::Family<prometheus::Histogram>* inference_latency_;
+  prometheus::Family<prometheus::Histogram>* loading_duration_;
+  prometheus::Family<prometheus::Counter>* load_failures_;
+  prometheus::Family<prometheus::Gauge>* build_info_;
+
+  std::mutex mu_;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<VersionMetrics>> versions_;
+};
+
+// Latency buckets (seconds): fine under 10 ms, 0.2 s for the runbooks' p95 SLO.
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets();
+
+}  // namespace vigil

@@ -1,0 +1,157 @@
+"""Integration-test harness: starts the real `vigil` binary on a free loopback port.
+
+The binary is found through VIGIL_BIN and the example models through VIGIL_EXAMPLES
+(CTest sets both). Each server gets its own copy of the model repository, so tests may
+add versions or break files. Readiness is signalled by `--ready-file` (DESIGN §9.10):
+no sleeps are used as synchronisation; waits poll for a state with a bounded timeout.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+VIGIL_BIN = os.environ.get("VIGIL_BIN", os.path.join(os.path.dirname(__file__), "../../build/vigil"))
+EXAMPLES = os.environ.get("VIGIL_EXAMPLES",
+                          os.path.join(os.path.dirname(__file__), "../../examples/models"))
+
+IRIS_ROW = [5.1, 3.5, 1.4, 0.2]
+
+
+def wait_for(predicate, timeout=60.0, what="condition"):
+    """Polls `predicate` until it returns a truthy value (bounded, never a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class Server:
+    def __init__(self, repo, proc, port, log_path):
+        self.repo = repo
+        self.proc = proc
+        self.port = port
+        self.log_path = log_path
+
+    def call(self, method, path, body=None, headers=None, timeout=60):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            if body is not None and not isinstance(body, (bytes, str)):
+                body = json.dumps(body)
+            conn.request(method, path, body=body, headers=headers or {})
+            res = conn.getresponse()
+            raw = res.read()
+            return Response(res.status, dict(res.getheaders()), raw)
+        finally:
+            conn.close()
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.call("POST", path, body=body, **kw)
+
+    def logs(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def metric(self, name, **labels):
+        """Sum of the samples of `name` whose labels include `labels`."""
+        total = 0.0
+        found = False
+        for line in self.get("/metrics").text.splitlines():
+            if line.startswith("#") or not line.startswith(name):
+                continue
+            series, value = line.rsplit(" ", 1)
+            metric_name = series.split("{", 1)[0]
+            if metric_name != name:
+                continue
+            if all(f'{k}="{v}"' in series for k, v in labels.items()):
+                total += float(value)
+                found = True
+        return total if found else None
+
+    def stop(self, sig=signal.SIGTERM, timeout=60):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.proc.wait(timeout=timeout)
+
+
+class Response:
+    def __init__(self, status, headers, raw):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers.items()}
+        self.raw = raw
+        self.text = raw.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.raw)
+
+    def __repr__(self):
+        return f"<{self.status} {self.text[:300]}>"
+
+
+def copy_examples(dest, models=("iris", "fraud")):
+    for m in models:
+        shutil.copytree(os.path.join(EXAMPLES, m), os.path.join(dest, m),
+                        ignore=shutil.ignore_patterns("*.csv"))
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    """Factory: start_server(env={}, args=[], models=(...), prepare=fn(repo)) -> Server."""
+    servers = []
+
+    def start(env=None, args=None, models=("iris", "fraud"), prepare=None):
+        repo = tmp_path / f"repo{len(servers)}"
+        repo.mkdir()
+        copy_examples(str(repo), models)
+        if prepare:
+            prepare(repo)
+        ready = tmp_path / f"ready{len(servers)}"
+        log_path = tmp_path / f"vigil{len(servers)}.log"
+        full_env = {k: v for k, v in os.environ.items()
+                    if not k.startswith("VIGIL_") and k not in ("API_KEYS", "MAX_BATCH_SIZE",
+                                                                  "BATCH_TIMEOUT_MS")}
+        full_env.update(env or {})
+        cmd = [VIGIL_BIN, "serve", "--model-repository", str(repo), "--host", "127.0.0.1",
+               "--port", "0", "--ready-file", str(ready)] + list(args or [])
+        log = open(log_path, "w")
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=full_env,
+                                stdin=subprocess.DEVNULL)
+
+        def is_ready():
+            if proc.poll() is not None:
+                raise AssertionError(f"vigil exited with {proc.returncode}:\n{open(log_path).read()}")
+            return ready.exists() and ready.read_text().strip()
+
+        port = int(wait_for(is_ready, what="the ready file"))
+        server = Server(repo, proc, port, log_path)
+        servers.append(server)
+        return server
+
+    yield start
+    for s in servers:
+        if s.proc.poll() is None:
+            s.proc.send_signal(signal.SIGKILL)
+            s.proc.wait()
+
+
+@pytest.fixture
+def server(start_server):
+    return start_server()
+
+
+def oip_body(rows, name="input", datatype="FP32", **extra):
+    body = {"inputs": [{"name": name, "shape": [len(rows), len(rows[0])], "datatype": datatype,
+                        "data": rows}]}
+    body.update(extra)
+    return body
