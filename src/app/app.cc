@@ -103,6 +103,7 @@ int RunServer(const ServerConfig& config) {
   LogInfo("shutting down: draining in-flight requests",
           {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}, {"in_flight", server.in_flight()}});
   api.SetReady(false);
+  models->DrainAll();
   server.Shutdown(config.shutdown_grace);
   models.reset();  // drains every batcher
   LogInfo("stopped");

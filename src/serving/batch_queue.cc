@@ -1,5 +1,7 @@
 #include "serving/batch_queue.h"
 
+#include <algorithm>
+
 namespace vigil {
 
 Status BatchQueue::Push(std::unique_ptr<InferenceRequest>& request) {
@@ -12,22 +14,25 @@ Status BatchQueue::Push(std::unique_ptr<InferenceRequest>& request) {
   return Status::Ok();
 }
 
-BatchQueue::Decision BatchQueue::Take(TimePoint now) {
+BatchQueue::Decision BatchQueue::Take(TimePoint now, bool flush) {
   Decision d;
   // Expired requests are answered, never run.
+  TimePoint earliest_deadline = TimePoint::max();
   for (auto it = queue_.begin(); it != queue_.end();) {
     if ((*it)->deadline <= now) {
       queued_rows_ -= (*it)->rows;
       d.expired.push_back(std::move(*it));
       it = queue_.erase(it);
     } else {
+      earliest_deadline = std::min(earliest_deadline, (*it)->deadline);
       ++it;
     }
   }
   if (queue_.empty()) return d;
   const TimePoint oldest_due = queue_.front()->enqueued + config_.max_queue_delay;
-  if (queued_rows_ < config_.max_batch_size && now < oldest_due) {
-    d.wake_at = oldest_due;
+  if (!flush && queued_rows_ < config_.max_batch_size && now < oldest_due) {
+    // Wake for the batch, or earlier to answer a request whose deadline passes first.
+    d.wake_at = std::min(oldest_due, earliest_deadline);
     return d;
   }
   int64_t rows = 0;

@@ -33,7 +33,9 @@ class BatchQueue {
     std::vector<std::unique_ptr<InferenceRequest>> expired;  // deadline passed
     std::optional<TimePoint> wake_at;  // nothing to run: look again at this time
   };
-  Decision Take(TimePoint now);
+  // flush: form a batch now even if it is not full and the delay has not passed
+  // (used while draining at shutdown).
+  Decision Take(TimePoint now, bool flush = false);
 
   // Everything still queued (at shutdown: run it anyway).
   std::vector<std::unique_ptr<InferenceRequest>> TakeAll();

@@ -141,6 +141,14 @@ void Batcher::Submit(std::unique_ptr<InferenceRequest> request) {
   }
 }
 
+void Batcher::Drain() {
+  {
+    std::lock_guard lock(mu_);
+    draining_ = true;
+  }
+  cv_.notify_all();
+}
+
 size_t Batcher::queue_size() const {
   std::lock_guard lock(mu_);
   return queue_.size();
@@ -166,7 +174,7 @@ void Batcher::Loop() {
       }
       return;
     }
-    BatchQueue::Decision d = queue_.Take(clock_.Now());
+    BatchQueue::Decision d = queue_.Take(clock_.Now(), draining_);
     if (!d.batch.empty() || !d.expired.empty()) {
       if (metrics_) metrics_->queue_size->Set(static_cast<double>(queue_.size()));
       lock.unlock();

@@ -34,6 +34,9 @@ class Batcher {
 
   size_t queue_size() const;
 
+  // From now on, runs queued requests without waiting for max_queue_delay (shutdown).
+  void Drain();
+
  private:
   void Loop();
   void RunBatch(std::vector<std::unique_ptr<InferenceRequest>>& batch);
@@ -47,6 +50,7 @@ class Batcher {
   std::condition_variable cv_;
   BatchQueue queue_;             // guarded by mu_
   bool stopping_ = false;        // guarded by mu_
+  bool draining_ = false;        // guarded by mu_
   bool worker_waiting_ = false;  // guarded by mu_
   std::thread worker_;
 };

@@ -309,6 +309,13 @@ Status ModelManager::UnloadModel(const std::string& name) {
   return Status::Ok();
 }
 
+void ModelManager::DrainAll() {
+  auto table = table_.load();
+  for (const auto& [name, snap] : *table) {
+    for (const auto& [v, handle] : snap->ready) handle->batcher->Drain();
+  }
+}
+
 Result<VersionHandle> ModelManager::Acquire(std::string_view model,
                                             std::optional<int64_t> version) const {
   auto table = table_.load();

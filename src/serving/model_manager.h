@@ -95,6 +95,9 @@ class ModelManager {
   Status LoadModel(const std::string& name, const std::string& expect_backend = "");
   Status UnloadModel(const std::string& name);
 
+  // Shutdown: every loaded version runs what is queued now, without batching delays.
+  void DrainAll();
+
   // Thread-safe, lock-free. version == nullopt: the model's default version.
   // NotFound: unknown model or version; FailedPrecondition: known but not ready.
   Result<VersionHandle> Acquire(std::string_view model, std::optional<int64_t> version) const;

@@ -129,6 +129,17 @@ TEST(OipRequest, BadInputsNameTheProblem) {
       std::string::npos);
 }
 
+TEST(OipRequest, MissingInputOfMultiInputModel) {
+  ModelConfig c = Iris();
+  TensorSpec second = c.inputs[0];
+  second.name = "extra";
+  c.inputs.push_back(second);
+  OipRequest req;
+  Status st = ParseOip(
+      R"({"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]})", req, c);
+  EXPECT_NE(st.message().find("missing input 'extra' of model 'iris'"), std::string::npos);
+}
+
 TEST(OipResponse, WritesOutputsLabelAndPredictionId) {
   ModelConfig c = Iris();
   OipRequest req;

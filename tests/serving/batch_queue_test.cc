@@ -97,6 +97,7 @@ TEST(BatchQueue, ExpiredRequestsAreReturnedNotRun) {
   ASSERT_TRUE(q.Push(r).ok());
   auto live = MakeRequest(1, 0, clock.Now(), Noop());
   ASSERT_TRUE(q.Push(live).ok());
+  EXPECT_EQ(q.Take(clock.Now()).wake_at, clock.Now() + milliseconds(2));  // the deadline
   clock.Advance(milliseconds(3));
   auto d = q.Take(clock.Now());
   EXPECT_EQ(d.expired.size(), 1u);
