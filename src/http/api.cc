@@ -252,9 +252,9 @@ void Api::Handle(HttpRequest&& req, Responder&& responder) {
     return ReplyError(c, NotFound("no such endpoint: " + c->path));
   }
   if (outcome == Router<Entry>::Outcome::kMethodNotAllowed) {
-    return Reply(c, 405,
-                 "{\"error\":\"method " + std::string(c->req.method_string()) + " not allowed on " +
-                     c->path + "\"}");
+    const std::string msg =
+        "method " + std::string(c->req.method_string()) + " not allowed on " + c->path;
+    return Reply(c, 405, "{\"error\":" + JsonQuote(msg) + "}");
   }
   const bool needs_key = entry->access == Access::kProtected ||
                          (entry->access == Access::kHealth && options_.protect_health) ||

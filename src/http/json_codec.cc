@@ -20,6 +20,13 @@ const char* JsonTypeName(const rapidjson::Value& v) {
   return "number";
 }
 
+Status IntegerError(const std::string& where, DataType t, const rapidjson::Value& v) {
+  const bool integral = v.IsInt64() || v.IsUint64();
+  return InvalidArgument(where + ": expected " + std::string(DataTypeName(t)) + " integer, got " +
+                         (integral ? "an out-of-range integer"
+                                   : (v.IsNumber() ? "a non-integer number" : JsonTypeName(v))));
+}
+
 // Writes one JSON element into slot `i` of a tensor of type `t`.
 Status StoreElement(const rapidjson::Value& v, DataType t, std::byte* base, size_t i,
                     const std::string& where) {
@@ -46,19 +53,11 @@ Status StoreElement(const rapidjson::Value& v, DataType t, std::byte* base, size
       return Status::Ok();
     }
     case DataType::kInt32:
-      if (!v.IsInt()) {
-        return InvalidArgument(where + ": expected INT32 integer, got " +
-                               (v.IsNumber() ? std::string("non-integer or out-of-range number")
-                                             : std::string(JsonTypeName(v))));
-      }
+      if (!v.IsInt()) return IntegerError(where, t, v);
       reinterpret_cast<int32_t*>(base)[i] = v.GetInt();
       return Status::Ok();
     case DataType::kInt64:
-      if (!v.IsInt64()) {
-        return InvalidArgument(where + ": expected INT64 integer, got " +
-                               (v.IsNumber() ? std::string("non-integer or out-of-range number")
-                                             : std::string(JsonTypeName(v))));
-      }
+      if (!v.IsInt64()) return IntegerError(where, t, v);
       reinterpret_cast<int64_t*>(base)[i] = v.GetInt64();
       return Status::Ok();
     case DataType::kBool:

@@ -38,24 +38,46 @@ class Router {
 
   enum class Outcome { kFound, kNotFound, kMethodNotAllowed };
 
-  // `path` excludes the query string.
+  // `path` excludes the query string. Allocates only for captured parameters.
   Outcome Match(boost::beast::http::verb method, std::string_view path, const Fn*& fn,
                 PathParams& params) const {
-    const auto parts = Split(path);
+    std::string_view parts[kMaxSegments];
+    size_t n = 0;
+    size_t i = 0;
+    while (i < path.size()) {
+      while (i < path.size() && path[i] == '/') ++i;
+      size_t j = path.find('/', i);
+      if (j == std::string_view::npos) j = path.size();
+      if (j > i) {
+        if (n == kMaxSegments) return Outcome::kNotFound;
+        parts[n++] = path.substr(i, j - i);
+      }
+      i = j;
+    }
     bool path_matched = false;
     for (const auto& r : routes_) {
-      PathParams p;
-      if (!MatchSegments(r.segments, parts, p)) continue;
+      if (!MatchSegments(r.segments, parts, n)) continue;
       path_matched = true;
       if (r.method != method) continue;
       fn = &r.fn;
-      params = std::move(p);
+      params.values.clear();
+      for (size_t k = 0; k < n; ++k) {
+        if (IsCapture(r.segments[k])) {
+          params.values.emplace_back(r.segments[k].substr(1, r.segments[k].size() - 2), parts[k]);
+        }
+      }
       return Outcome::kFound;
     }
     return path_matched ? Outcome::kMethodNotAllowed : Outcome::kNotFound;
   }
 
  private:
+  static constexpr size_t kMaxSegments = 16;
+
+  static bool IsCapture(const std::string& s) {
+    return s.size() > 2 && s.front() == '{' && s.back() == '}';
+  }
+
   static std::vector<std::string> Split(std::string_view path) {
     std::vector<std::string> out;
     size_t i = 0;
@@ -69,16 +91,11 @@ class Router {
     return out;
   }
 
-  static bool MatchSegments(const std::vector<std::string>& pattern,
-                            const std::vector<std::string>& parts, PathParams& p) {
-    if (pattern.size() != parts.size()) return false;
-    for (size_t i = 0; i < pattern.size(); ++i) {
-      const auto& s = pattern[i];
-      if (s.size() > 2 && s.front() == '{' && s.back() == '}') {
-        p.values.emplace_back(s.substr(1, s.size() - 2), parts[i]);
-      } else if (s != parts[i]) {
-        return false;
-      }
+  static bool MatchSegments(const std::vector<std::string>& pattern, const std::string_view* parts,
+                            size_t n) {
+    if (pattern.size() != n) return false;
+    for (size_t i = 0; i < n; ++i) {
+      if (!IsCapture(pattern[i]) && pattern[i] != parts[i]) return false;
     }
     return true;
   }

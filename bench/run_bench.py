@@ -1,0 +1,226 @@
+#!/usr/bin/python3
+"""Vigil's serving benchmark (make bench). Starts, in one run on loopback:
+  - Vigil with the example models,
+  - a FastAPI + uvicorn server of the same iris TorchScript model (the Python baseline),
+  - nginx answering a fixed 200 JSON (this machine's HTTP ceiling),
+drives each with wrk (POST, keep-alive) at 1, 16 and 64 connections, and prints
+requests/s, p50, p99 and the ratios. Also: fraud with dynamic batching vs
+max_batch_size 1, time to ready, and Vigil's resident memory under load.
+Results go to stdout and bench/results/latest.md (copy them into docs/benchmarks.md)."""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+IRIS_BODY = json.dumps({"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32",
+                                    "data": [5.1, 3.5, 1.4, 0.2]}]})
+FRAUD_BODY = json.dumps({"inputs": [{"name": "features", "shape": [1, 30], "datatype": "FP32",
+                                     "data": [round(0.1 * i, 2) for i in range(30)]}]})
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"port {port} not open after {timeout}s")
+
+
+def wrk(url, body, connections, duration, tmp):
+    script = os.path.join(tmp, "post.lua")
+    with open(script, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                f"wrk.body = {json.dumps(body)}\n")
+    threads = min(2, connections)
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
+                          "--latency", "-s", script, url], capture_output=True, text=True,
+                         check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def pct(p):
+        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        v, unit = float(m.group(1)), m.group(2)
+        return v / 1000 if unit == "us" else (v * 1000 if unit == "s" else v)
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = int(non2xx.group(1)) if non2xx else 0
+    return {"rps": rps, "p50_ms": pct(50), "p99_ms": pct(99), "non2xx": errors}
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def start_vigil(binary, repo, tmp, name):
+    port = free_port()
+    ready = os.path.join(tmp, f"{name}.ready")
+    log = open(os.path.join(tmp, f"{name}.log"), "w")
+    env = dict(os.environ, VIGIL_ACCESS_LOG="true")
+    start = time.monotonic()
+    proc = subprocess.Popen([binary, "serve", "--model-repository", repo, "--host", "127.0.0.1",
+                             "--port", str(port), "--ready-file", ready], stdout=log,
+                            stderr=subprocess.STDOUT, env=env)
+    while not os.path.exists(ready):
+        if proc.poll() is not None:
+            raise RuntimeError(f"vigil exited: see {log.name}")
+        time.sleep(0.005)
+    return proc, port, time.monotonic() - start
+
+
+def start_nginx(tmp):
+    port = free_port()
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""worker_processes 2;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/nginx-body;
+  server {{
+    listen 127.0.0.1:{port};
+    keepalive_requests 1000000;
+    location / {{ default_type application/json; return 200 '{{"ok":true}}'; }}
+  }}
+}}
+""")
+    proc = subprocess.Popen(["nginx", "-c", conf, "-p", tmp], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    wait_port(port, proc)
+    return proc, port
+
+
+def start_fastapi(model):
+    port = free_port()
+    proc = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "fastapi_server.py"),
+                             "--model", model, "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, proc)
+    return proc, port
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--vigil", default="build/vigil")
+    ap.add_argument("--models", default="examples/models")
+    ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    ap.add_argument("--connections", default="1,16,64")
+    args = ap.parse_args()
+    conns = [int(c) for c in args.connections.split(",")]
+    tmp = tempfile.mkdtemp(prefix="vigil-bench-")
+    repo = os.path.join(tmp, "models")
+    shutil.copytree(args.models, repo, ignore=shutil.ignore_patterns("*.csv"))
+    unbatched = os.path.join(tmp, "models-unbatched")
+    shutil.copytree(repo, unbatched)
+    cfg = os.path.join(unbatched, "fraud", "config.yaml")
+    text = open(cfg).read()
+    open(cfg, "w").write(re.sub(r"max_batch_size: \d+", "max_batch_size: 1", text))
+
+    lines = []
+
+    def out(s=""):
+        print(s, flush=True)
+        lines.append(s)
+
+    procs = []
+    try:
+        print("starting vigil, nginx, fastapi ...", file=sys.stderr)
+        vigil, vport, ready_s = start_vigil(args.vigil, repo, tmp, "vigil")
+        procs.append(vigil)
+        nginx, nport = start_nginx(tmp)
+        procs.append(nginx)
+        fastapi, fport = start_fastapi(os.path.join(repo, "iris", "1", "model.pt"))
+        procs.append(fastapi)
+        idle_rss = rss_mb(vigil.pid)
+
+        out(f"# Vigil benchmark ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
+            f"wrk {args.duration}s per point)")
+        out()
+        out("| target | conns | req/s | p50 ms | p99 ms | non-2xx |")
+        out("|---|---|---|---|---|---|")
+        results = {}
+        for c in conns:
+            for name, url, body in (
+                    ("nginx fixed 200", f"http://127.0.0.1:{nport}/", IRIS_BODY),
+                    ("vigil iris OIP infer", f"http://127.0.0.1:{vport}/v2/models/iris/infer", IRIS_BODY),
+                    ("fastapi iris infer", f"http://127.0.0.1:{fport}/v2/models/iris/infer", IRIS_BODY)):
+                print(f"  {name} at {c} connections ...", file=sys.stderr)
+                r = wrk(url, body, c, args.duration, tmp)
+                results[(name, c)] = r
+                out(f"| {name} | {c} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non2xx']} |")
+        load_rss = rss_mb(vigil.pid)
+        stop(fastapi)
+        stop(nginx)
+
+        print("  fraud batched vs max_batch_size 1 ...", file=sys.stderr)
+        batched = wrk(f"http://127.0.0.1:{vport}/v2/models/fraud/infer", FRAUD_BODY, 64,
+                      args.duration, tmp)
+        load_rss = max(load_rss, rss_mb(vigil.pid))
+        stop(vigil)
+        single, sport, _ = start_vigil(args.vigil, unbatched, tmp, "vigil-unbatched")
+        procs.append(single)
+        unb = wrk(f"http://127.0.0.1:{sport}/v2/models/fraud/infer", FRAUD_BODY, 64,
+                  args.duration, tmp)
+        stop(single)
+
+        top = max(conns)
+        v, n, f = (results[(k, top)] for k in ("vigil iris OIP infer", "nginx fixed 200", "fastapi iris infer"))
+        out()
+        out(f"| fraud at 64 conns | req/s | p50 ms | p99 ms |")
+        out("|---|---|---|---|")
+        out(f"| dynamic batching (max_batch_size 64) | {batched['rps']:.0f} | {batched['p50_ms']:.2f} | {batched['p99_ms']:.2f} |")
+        out(f"| max_batch_size 1 | {unb['rps']:.0f} | {unb['p50_ms']:.2f} | {unb['p99_ms']:.2f} |")
+        out()
+        out("| target | measured | goal |")
+        out("|---|---|---|")
+        out(f"| iris @{top}: vigil / nginx | {v['rps'] / n['rps']:.2f} | >= 0.5 |")
+        out(f"| iris @{top}: vigil / fastapi | {v['rps'] / f['rps']:.1f} | >= 30 |")
+        out(f"| iris @{top}: vigil p99 | {v['p99_ms']:.2f} ms | <= 5 ms |")
+        out(f"| fraud: batched / max_batch_size 1 | {batched['rps'] / unb['rps']:.2f} | >= 4 |")
+        out(f"| ready after start (both models) | {ready_s:.2f} s | <= 1 s |")
+        out(f"| vigil RSS idle / under load | {idle_rss:.0f} MB / {load_rss:.0f} MB | <= 300 MB |")
+    finally:
+        for p in procs:
+            stop(p)
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    with open(os.path.join(HERE, "results", "latest.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
