@@ -112,7 +112,7 @@ const std::vector<Setting>& Settings() {
                 [](ServerConfig& c, int v) { c.model_defaults.batching.max_batch_size = v; })},
       {"batch_timeout_ms",
        {"VIGIL_BATCH_TIMEOUT_MS", "BATCH_TIMEOUT_MS"},
-       "default max queue delay in ms (default 5)",
+       "default max queue delay in ms (default 0)",
        Int<int>(0, 60000,
                 [](ServerConfig& c, int v) {
                   c.model_defaults.batching.max_queue_delay = std::chrono::milliseconds(v);

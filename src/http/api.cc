@@ -407,18 +407,22 @@ void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Ten
   auto holder = std::make_shared<std::unique_ptr<Call>>(std::move(c));
   req->done = [this, holder, handle = std::move(handle), write = std::move(write), prediction_id,
                enqueued = req->enqueued](InferenceResult&& r) {
-    std::unique_ptr<Call>& call = *holder;
-    VersionMetrics& m = *handle->metrics;
-    m.inference_latency->Observe(
+    handle->metrics->inference_latency->Observe(
         std::chrono::duration<double>(SteadyClock::Instance().Now() - enqueued).count());
-    if (!r.status.ok()) {
-      m.RecordError(CategoryFor(r.status.code()));
-      return ReplyError(call, r.status);
-    }
-    m.success->Increment();
-    std::string body;
-    write(body, r.outputs, prediction_id);
-    Reply(call, 200, std::move(body));
+    // The batcher's worker only runs models: the response is built on the I/O thread.
+    Responder& responder = (*holder)->responder;
+    responder.Post([this, holder, handle, write, prediction_id, r = std::move(r)]() {
+      std::unique_ptr<Call>& call = *holder;
+      VersionMetrics& m = *handle->metrics;
+      if (!r.status.ok()) {
+        m.RecordError(CategoryFor(r.status.code()));
+        return ReplyError(call, r.status);
+      }
+      m.success->Increment();
+      std::string body;
+      write(body, r.outputs, prediction_id);
+      Reply(call, 200, std::move(body));
+    });
   };
   batcher->Submit(std::move(req));
 }

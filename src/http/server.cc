@@ -54,8 +54,11 @@ class Session : public std::enable_shared_from_this<Session> {
     state_->sessions.erase(this);
   }
 
+  void Post(std::function<void()> fn) { net::post(stream_.get_executor(), std::move(fn)); }
+
+  // Inline when already on the connection's strand, else queued onto it.
   void Send(HttpResponse&& res) {
-    net::post(stream_.get_executor(), [self = shared_from_this(), r = std::move(res)]() mutable {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this(), r = std::move(res)]() mutable {
       self->Write(std::move(r));
     });
   }
@@ -156,6 +159,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
 Responder::~Responder() {
   if (session_) Send(MakeErrorResponse(11, 500, "internal error: request was not answered"));
+}
+
+void Responder::Post(std::function<void()> fn) const {
+  if (session_) session_->Post(std::move(fn));
 }
 
 void Responder::Send(HttpResponse&& res) {

@@ -40,6 +40,10 @@ class Responder {
   // Thread-safe; sends `res` on the connection (keep-alive and Content-Length are set here).
   void Send(HttpResponse&& res);
 
+  // Thread-safe; runs `fn` on the connection's I/O strand, so a worker thread can hand
+  // the building of a response back to the I/O threads. `fn` must not block.
+  void Post(std::function<void()> fn) const;
+
  private:
   std::shared_ptr<Session> session_;
 };

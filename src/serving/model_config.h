@@ -34,7 +34,9 @@ struct TensorSpec {
 
 struct BatchingConfig {
   int max_batch_size = 64;
-  std::chrono::microseconds max_queue_delay{std::chrono::milliseconds(5)};
+  // 0: a batch runs as soon as the worker is free; requests that arrive while it runs
+  // form the next batch. >0: also wait up to this long for a fuller batch.
+  std::chrono::microseconds max_queue_delay{0};
   int max_queue_size = 1024;
 };
 
