@@ -58,9 +58,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Inline when already on the connection's strand, else queued onto it.
   void Send(HttpResponse&& res) {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this(), r = std::move(res)]() mutable {
-      self->Write(std::move(r));
-    });
+    net::dispatch(
+        stream_.get_executor(),
+        [self = shared_from_this(), r = std::move(res)]() mutable { self->Write(std::move(r)); });
   }
 
   // Called on shutdown: closes the connection now if idle, else after the response.

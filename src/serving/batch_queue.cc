@@ -48,12 +48,4 @@ BatchQueue::Decision BatchQueue::Take(TimePoint now, bool flush) {
   return d;
 }
 
-std::vector<std::unique_ptr<InferenceRequest>> BatchQueue::TakeAll() {
-  std::vector<std::unique_ptr<InferenceRequest>> all;
-  for (auto& r : queue_) all.push_back(std::move(r));
-  queue_.clear();
-  queued_rows_ = 0;
-  return all;
-}
-
 }  // namespace vigil

@@ -37,9 +37,6 @@ class BatchQueue {
   // (used while draining at shutdown).
   Decision Take(TimePoint now, bool flush = false);
 
-  // Everything still queued (at shutdown: run it anyway).
-  std::vector<std::unique_ptr<InferenceRequest>> TakeAll();
-
   size_t size() const { return queue_.size(); }
   int64_t queued_rows() const { return queued_rows_; }
   const BatchingConfig& config() const { return config_; }

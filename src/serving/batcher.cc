@@ -1,6 +1,7 @@
 #include "serving/batcher.h"
 
 #include <cstring>
+#include <optional>
 
 namespace vigil {
 namespace {
@@ -107,7 +108,8 @@ Batcher::Batcher(BatchingConfig config, ModelInstance* instance, std::vector<Ten
       outputs_(std::move(outputs)),
       metrics_(metrics),
       clock_(clock),
-      queue_(config) {
+      queue_(config),
+      inline_when_idle_(config.max_queue_delay.count() == 0) {
   worker_ = std::thread([this] { Loop(); });
 }
 
@@ -123,15 +125,32 @@ Batcher::~Batcher() {
 void Batcher::Submit(std::unique_ptr<InferenceRequest> request) {
   Status st;
   bool wake = false;
+  bool run_inline = false;
   {
     std::lock_guard lock(mu_);
     if (stopping_) {
       st = Unavailable("model version is being unloaded");
+    } else if (inline_when_idle_ && !running_ && queue_.size() == 0) {
+      // Nothing to batch with and nothing running: run here, saving two thread hand-offs.
+      running_ = true;
+      run_inline = true;
     } else {
       st = queue_.Push(request);
       wake = st.ok() && worker_waiting_;
+      if (metrics_ && st.ok()) metrics_->queue_size->Set(static_cast<double>(queue_.size()));
     }
-    if (metrics_ && st.ok()) metrics_->queue_size->Set(static_cast<double>(queue_.size()));
+  }
+  if (run_inline) {
+    std::vector<std::unique_ptr<InferenceRequest>> batch;
+    batch.push_back(std::move(request));
+    RunBatch(batch);
+    {
+      std::lock_guard lock(mu_);
+      running_ = false;
+      wake = worker_waiting_;
+    }
+    if (wake) cv_.notify_one();
+    return;
   }
   if (wake) cv_.notify_one();
   if (!st.ok()) {
@@ -156,26 +175,24 @@ size_t Batcher::queue_size() const {
 
 void Batcher::Loop() {
   std::unique_lock lock(mu_);
-  while (true) {
-    if (stopping_) {
-      auto rest = queue_.TakeAll();
-      lock.unlock();
-      // Finish in-flight work, in batches, before the version goes away.
-      while (!rest.empty()) {
-        std::vector<std::unique_ptr<InferenceRequest>> batch;
-        int64_t rows = 0;
-        while (!rest.empty() &&
-               (batch.empty() || rows + rest.front()->rows <= queue_.config().max_batch_size)) {
-          rows += rest.front()->rows;
-          batch.push_back(std::move(rest.front()));
-          rest.erase(rest.begin());
-        }
-        RunBatch(batch);
-      }
-      return;
+  auto wait = [&](std::optional<TimePoint> until) {
+    worker_waiting_ = true;
+    if (until) {
+      cv_.wait_until(lock, *until);
+    } else {
+      cv_.wait(lock);
     }
-    BatchQueue::Decision d = queue_.Take(clock_.Now(), draining_);
+    worker_waiting_ = false;
+  };
+  while (true) {
+    if (running_) {  // a submitting thread runs a batch inline: one batch at a time
+      wait(std::nullopt);
+      continue;
+    }
+    // Stopping or draining: run what is queued now, without waiting for fuller batches.
+    BatchQueue::Decision d = queue_.Take(clock_.Now(), draining_ || stopping_);
     if (!d.batch.empty() || !d.expired.empty()) {
+      running_ = !d.batch.empty();
       if (metrics_) metrics_->queue_size->Set(static_cast<double>(queue_.size()));
       lock.unlock();
       if (!d.expired.empty()) {
@@ -183,15 +200,11 @@ void Batcher::Loop() {
       }
       if (!d.batch.empty()) RunBatch(d.batch);
       lock.lock();
+      running_ = false;
       continue;
     }
-    worker_waiting_ = true;
-    if (d.wake_at) {
-      cv_.wait_until(lock, *d.wake_at);
-    } else {
-      cv_.wait(lock);
-    }
-    worker_waiting_ = false;
+    if (stopping_) return;  // queue empty, nothing running
+    wait(d.wake_at);
   }
 }
 

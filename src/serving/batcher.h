@@ -1,8 +1,11 @@
 // Batcher: one worker thread per model version that runs BatchQueue's batches on
 // the version's ModelInstance.
 //
-// Thread-safe: Submit() may be called from any thread; it never blocks on inference
-// (it takes the queue lock only to push). The destructor stops accepting, runs what is
+// Thread-safe: Submit() may be called from any thread. It takes the queue lock only to
+// push, except that with max_queue_delay 0 an idle batcher (nothing queued, nothing
+// running) runs the request on the calling thread: at low load that saves two thread
+// hand-offs, and under load requests queue and batch as usual. At most one batch runs
+// at a time. The destructor stops accepting, runs what is
 // queued (in-flight requests finish), then joins the worker. It must not run on the
 // worker thread itself (ModelManager retires versions on its own reaper thread).
 #pragma once
@@ -52,6 +55,8 @@ class Batcher {
   bool stopping_ = false;        // guarded by mu_
   bool draining_ = false;        // guarded by mu_
   bool worker_waiting_ = false;  // guarded by mu_
+  bool running_ = false;         // a batch is executing (worker or inline); guarded by mu_
+  const bool inline_when_idle_;  // max_queue_delay == 0: an idle batcher runs on Submit's thread
   std::thread worker_;
 };
 

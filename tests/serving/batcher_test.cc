@@ -93,6 +93,40 @@ TEST(Batcher, CompletesEveryRequestFromManyThreads) {
   EXPECT_EQ(total, 400);
 }
 
+// max_queue_delay 0: an idle batcher runs a request on the caller's thread, busy ones
+// queue; either way at most one batch runs at a time and every request completes.
+TEST(Batcher, ZeroDelayRunsInlineWhenIdleAndNeverConcurrently) {
+  DoublingInstance model;
+  BatchingConfig cfg;
+  cfg.max_batch_size = 8;
+  cfg.max_queue_delay = std::chrono::microseconds(0);
+  cfg.max_queue_size = 10000;
+  std::atomic<int> ok{0};
+  {
+    Batcher batcher(cfg, &model, {Fp32Spec("y", 2)}, nullptr);
+    // Idle: runs before Submit returns, on this thread.
+    std::thread::id ran_on;
+    batcher.Submit(MakeRequest(1, 1, SteadyClock::Instance().Now(), [&](InferenceResult&& r) {
+      ran_on = std::this_thread::get_id();
+      ok += r.status.ok();
+    }));
+    EXPECT_EQ(ran_on, std::this_thread::get_id());
+    EXPECT_EQ(ok.load(), 1);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 200; ++i) {
+          batcher.Submit(MakeRequest(1, 1, SteadyClock::Instance().Now(),
+                                     [&](InferenceResult&& r) { ok += r.status.ok(); }));
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+  }
+  EXPECT_EQ(ok.load(), 801);
+  EXPECT_EQ(model.max_running(), 1);
+}
+
 TEST(Batcher, FullQueueAnswersResourceExhausted) {
   DoublingInstance model;
   BatchingConfig cfg;

@@ -13,10 +13,18 @@ namespace vigil::testing {
 class DoublingInstance : public ModelInstance {
  public:
   Result<std::vector<Tensor>> Infer(std::span<const Tensor> inputs) override {
+    const int now_running = running_.fetch_add(1) + 1;
+    int seen = max_running_.load();
+    while (now_running > seen && !max_running_.compare_exchange_weak(seen, now_running)) {
+    }
     {
       std::lock_guard lock(mu_);
       batch_rows_.push_back(inputs[0].shape[0]);
     }
+    struct Done {
+      std::atomic<int>& r;
+      ~Done() { r.fetch_sub(1); }
+    } done{running_};
     if (fail_.load()) return Internal("injected failure");
     Tensor out = Tensor::Make("", DataType::kFp32, inputs[0].shape);
     for (int64_t i = 0; i < inputs[0].elements(); ++i) {
@@ -33,11 +41,15 @@ class DoublingInstance : public ModelInstance {
     return batch_rows_;
   }
   void set_fail(bool f) { fail_.store(f); }
+  // Most Infer() calls ever running at the same time.
+  int max_running() const { return max_running_.load(); }
 
  private:
   std::mutex mu_;
   std::vector<int64_t> batch_rows_;
   std::atomic<bool> fail_{false};
+  std::atomic<int> running_{0};
+  std::atomic<int> max_running_{0};
 };
 
 inline TensorSpec Fp32Spec(const std::string& name, int64_t width) {
