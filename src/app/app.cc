@@ -10,6 +10,7 @@
 #include "http/server.h"
 #include "serving/model_manager.h"
 #include "serving/serving_metrics.h"
+#include "store/store.h"
 
 namespace vigil {
 namespace {
@@ -48,9 +49,15 @@ int RunServer(const ServerConfig& config) {
   if (config.api_keys.empty()) {
     LogWarn("no API keys configured: every endpoint is open (set API_KEYS to require keys)");
   }
+  auto store = OpenSqliteStore(config.data_dir);
+  if (!store.ok()) {
+    LogError("cannot open the store", {{"error", store.status().message()}});
+    FlushLogs();
+    return 1;
+  }
   ServingMetrics metrics(config.environment);
-  auto models =
-      std::make_unique<ModelManager>(config.model_repository, config.model_defaults, metrics);
+  auto models = std::make_unique<ModelManager>(config.model_repository, config.model_defaults,
+                                               metrics, **store);
   http::ApiOptions api_options;
   api_options.protect_health = config.protect_health;
   api_options.protect_metrics = config.protect_metrics;
@@ -76,7 +83,8 @@ int RunServer(const ServerConfig& config) {
   LogInfo("vigil listening", {{"version", kVersion},
                               {"host", config.host},
                               {"port", static_cast<int>(*port)},
-                              {"model_repository", config.model_repository.string()}});
+                              {"model_repository", config.model_repository.string()},
+                              {"data_dir", config.data_dir.string()}});
 
   const auto load_start = std::chrono::steady_clock::now();
   ReloadReport report = models->ReloadAll();

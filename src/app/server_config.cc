@@ -75,6 +75,13 @@ const std::vector<Setting>& Settings() {
          c.model_repository = s;
          return Status::Ok();
        }},
+      {"data_dir",
+       {"VIGIL_DATA_DIR"},
+       "folder of the embedded store (default ./vigil-data)",
+       [](const std::string& s, ServerConfig& c) {
+         c.data_dir = s;
+         return Status::Ok();
+       }},
       {"api_keys",
        {"VIGIL_API_KEYS", "API_KEYS"},
        "comma-separated API keys (none: open)",

@@ -22,6 +22,7 @@ struct ServerConfig {
   std::string host = "0.0.0.0";
   uint16_t port = 8000;
   std::filesystem::path model_repository;
+  std::filesystem::path data_dir = "vigil-data";  // the embedded store
   std::vector<std::string> api_keys;
   bool protect_health = false;
   bool protect_metrics = false;

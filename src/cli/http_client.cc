@@ -5,6 +5,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <cstdlib>
+
 namespace vigil {
 
 namespace beast = boost::beast;
@@ -36,6 +38,8 @@ Result<HttpReply> HttpCall(const std::string& url, const std::string& method,
     req.set(bhttp::field::host, host);
     req.set(bhttp::field::user_agent, "vigil-cli");
     if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + token);
+    const char* user = std::getenv("USER");
+    req.set("X-Vigil-Actor", user && *user ? user : "cli");
     if (!body.empty()) req.set(bhttp::field::content_type, "application/json");
     req.body() = body;
     req.prepare_payload();

@@ -13,6 +13,7 @@ struct HttpReply {
 };
 
 // url: "http://host:port" (no TLS). path includes the query string.
+// Sends X-Vigil-Actor: $USER (or "cli") so lifecycle history records who acted.
 Result<HttpReply> HttpCall(const std::string& url, const std::string& method,
                            const std::string& path, const std::string& body,
                            const std::string& token);

@@ -110,6 +110,8 @@ int main(int argc, char** argv) {
   serve->add_option("--port", port, "Listen port (default 8000; 0 = any free port)")
       ->check(CLI::Range(0, 65535));
   serve->add_option("--host", host, "Listen address (default 0.0.0.0)");
+  std::string data_dir;
+  serve->add_option("--data-dir", data_dir, "Folder of the embedded store (default ./vigil-data)");
   serve->add_option("--config", config_file, "Server config file (YAML)")->check(CLI::ExistingFile);
   serve->add_option("--ready-file", ready_file,
                     "Write the bound port to this file once the models are loaded");
@@ -137,6 +139,34 @@ int main(int argc, char** argv) {
   auto* models_status = models->add_subcommand("status", "Per-version state, load time, queue");
   add_client_options(models_list);
   add_client_options(models_status);
+  std::string lifecycle_model;
+  auto* models_versions =
+      models->add_subcommand("versions", "A model's versions: state, aliases, checksums, metrics");
+  models_versions->add_option("MODEL", lifecycle_model, "Model name")->required();
+  add_client_options(models_versions);
+  auto* models_history =
+      models->add_subcommand("history", "A model's lifecycle history (who, when, why, from -> to)");
+  models_history->add_option("MODEL", lifecycle_model, "Model name")->required();
+  add_client_options(models_history);
+
+  // promote / rollback
+  std::string reason;
+  int64_t promote_version = 0, rollback_to = 0;
+  auto* promote = app.add_subcommand(
+      "promote", "Make VERSION the production version (loaded, verified and warmed up first)");
+  promote->add_option("MODEL", lifecycle_model, "Model name")->required();
+  promote->add_option("VERSION", promote_version, "Version to promote")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  promote->add_option("--reason", reason, "Why (recorded in the history)");
+  add_client_options(promote);
+  auto* rollback =
+      app.add_subcommand("rollback", "Return production to the previous version (or --to VERSION)");
+  rollback->add_option("MODEL", lifecycle_model, "Model name")->required();
+  rollback->add_option("--to", rollback_to, "Version to roll back to (default: previous)")
+      ->check(CLI::PositiveNumber);
+  rollback->add_option("--reason", reason, "Why (recorded in the history)");
+  add_client_options(rollback);
 
   try {
     app.parse(argc, argv);
@@ -161,6 +191,7 @@ int main(int argc, char** argv) {
       return kUsageError;
     }
     if (!repo.empty()) config.model_repository = repo;
+    if (!data_dir.empty()) config.data_dir = data_dir;
     if (port >= 0) config.port = static_cast<uint16_t>(port);
     if (!host.empty()) config.host = host;
     if (!ready_file.empty()) config.ready_file = ready_file;
@@ -185,6 +216,27 @@ int main(int argc, char** argv) {
     if (version > 0) body += "\"version\":" + std::to_string(version) + ",";
     body += "\"instances\":" + data + "}";
     return PrintReply(vigil::HttpCall(url, "POST", "/v1/predict", body, token));
+  }
+  if (models_versions->parsed()) {
+    return PrintReply(
+        vigil::HttpCall(url, "GET", "/api/v1/models/" + lifecycle_model + "/versions", "", token));
+  }
+  if (models_history->parsed()) {
+    return PrintReply(
+        vigil::HttpCall(url, "GET", "/api/v1/models/" + lifecycle_model + "/history", "", token));
+  }
+  if (promote->parsed()) {
+    std::string body = "{\"version\":" + std::to_string(promote_version) +
+                       ",\"reason\":" + vigil::JsonQuote(reason) + "}";
+    return PrintReply(vigil::HttpCall(url, "POST", "/api/v1/models/" + lifecycle_model + "/promote",
+                                      body, token));
+  }
+  if (rollback->parsed()) {
+    std::string body = "{\"reason\":" + vigil::JsonQuote(reason);
+    if (rollback_to > 0) body += ",\"to\":" + std::to_string(rollback_to);
+    body += "}";
+    return PrintReply(vigil::HttpCall(
+        url, "POST", "/api/v1/models/" + lifecycle_model + "/rollback", body, token));
   }
   if (models_list->parsed() || models_status->parsed()) {
     return PrintModelsTable(vigil::HttpCall(url, "GET", "/models/status", "", token),

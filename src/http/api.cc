@@ -226,6 +226,10 @@ Api::Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOpti
   Route(verb::post, "/v1/models/{model}/unload", Access::kProtected, &Api::RepositoryUnload);
   Route(verb::post, "/v1/predict", Access::kProtected, &Api::V1Predict);
   Route(verb::get, "/metrics", Access::kMetrics, &Api::Metrics);
+  Route(verb::get, "/api/v1/models/{model}/versions", Access::kProtected, &Api::ListVersions);
+  Route(verb::post, "/api/v1/models/{model}/promote", Access::kProtected, &Api::Promote);
+  Route(verb::post, "/api/v1/models/{model}/rollback", Access::kProtected, &Api::Rollback);
+  Route(verb::get, "/api/v1/models/{model}/history", Access::kProtected, &Api::History);
 }
 
 void Api::Route(verb m, std::string_view pattern, Access a, Fn fn) {
@@ -659,6 +663,204 @@ void Api::HealthDetailed(std::unique_ptr<Call>& c) {
 
 void Api::Metrics(std::unique_ptr<Call>& c) {
   Reply(c, 200, metrics_.Serialize(), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+}  // namespace vigil::http
+
+namespace vigil::http {
+
+// --- lifecycle (admin API) ------------------------------------------------------
+
+namespace {
+
+std::string Actor(const HttpRequest& req) {
+  auto h = req.find("X-Vigil-Actor");
+  return h == req.end() ? "api" : std::string(h->value().substr(0, 128));
+}
+
+// Optional JSON object body: {} when empty.
+Status ParseOptionalObject(std::string& body, rapidjson::Document& doc) {
+  if (body.empty()) {
+    doc.SetObject();
+    return Status::Ok();
+  }
+  return ParseJson(body, doc);
+}
+
+Result<std::optional<int64_t>> OptionalVersionField(const rapidjson::Document& doc,
+                                                    const char* key) {
+  if (!doc.HasMember(key) || doc[key].IsNull()) return std::optional<int64_t>();
+  const auto& v = doc[key];
+  if (v.IsInt64() && v.GetInt64() > 0) return std::optional<int64_t>(v.GetInt64());
+  if (v.IsString()) return ParseVersion(v.GetString());
+  return InvalidArgument(std::string(key) + ": expected a positive version number");
+}
+
+std::string OptionalString(const rapidjson::Document& doc, const char* key) {
+  return doc.HasMember(key) && doc[key].IsString() ? doc[key].GetString() : "";
+}
+
+void WriteChange(JsonWriter& w, const std::string& model, const ModelManager::AliasChange& change) {
+  w.StartObject();
+  w.Key("model");
+  WriteStr(w, model);
+  w.Key("production");
+  WriteStr(w, std::to_string(change.to));
+  w.Key("previous");
+  if (change.from) {
+    WriteStr(w, std::to_string(*change.from));
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
+void Api::ListVersions(std::unique_ptr<Call>& c) {
+  c->model = std::string(c->params.Get("model"));
+  auto table = models_.Snapshot();
+  auto m = table->find(c->model);
+  if (m == table->end()) return ReplyError(c, NotFound("unknown model '" + c->model + "'"));
+  auto records = models_.store().ListVersions(c->model);
+  if (!records.ok()) return ReplyError(c, records.status());
+  const ModelSnapshot& snap = *m->second;
+  Reply(c, 200, Render([&](JsonWriter& w) {
+          w.StartObject();
+          w.Key("model");
+          WriteStr(w, c->model);
+          w.Key("aliases");
+          w.StartObject();
+          for (const auto& [alias, v] : snap.aliases) {
+            w.Key(alias.c_str());
+            WriteStr(w, std::to_string(v));
+          }
+          w.EndObject();
+          w.Key("versions");
+          w.StartArray();
+          for (const auto& r : *records) {
+            w.StartObject();
+            w.Key("version");
+            WriteStr(w, std::to_string(r.version));
+            std::string state = "NOT_LOADED";
+            std::string error;
+            for (const auto& s : snap.versions) {
+              if (s.version != r.version) continue;
+              state = snap.ready.count(r.version) && !snap.unloaded ? "READY" : "FAILED";
+              error = s.error;
+            }
+            w.Key("state");
+            WriteStr(w, state);
+            if (!error.empty()) {
+              w.Key("last_error");
+              WriteStr(w, error);
+            }
+            w.Key("aliases");
+            w.StartArray();
+            for (const auto& [alias, v] : snap.aliases) {
+              if (v == r.version) WriteStr(w, alias);
+            }
+            w.EndArray();
+            w.Key("created_at");
+            WriteStr(
+                w,
+                Iso8601(std::chrono::system_clock::time_point(std::chrono::seconds(r.created_at))));
+            w.Key("source");
+            WriteStr(w, r.source);
+            w.Key("description");
+            WriteStr(w, r.description);
+            w.Key("metrics");
+            w.StartObject();
+            for (const auto& [k, v] : r.metrics) {
+              w.Key(k.c_str());
+              WriteDouble(w, v);
+            }
+            w.EndObject();
+            w.Key("files");
+            w.StartArray();
+            for (const auto& f : r.files) {
+              w.StartObject();
+              w.Key("path");
+              WriteStr(w, f.path);
+              w.Key("sha256");
+              WriteStr(w, f.sha256);
+              w.Key("size");
+              w.Uint64(f.size);
+              w.EndObject();
+            }
+            w.EndArray();
+            w.EndObject();
+          }
+          w.EndArray();
+          w.EndObject();
+        }));
+}
+
+void Api::Promote(std::unique_ptr<Call>& c) {
+  c->model = std::string(c->params.Get("model"));
+  rapidjson::Document doc;
+  Status st = ParseOptionalObject(c->req.body(), doc);
+  if (!st.ok()) return ReplyError(c, st);
+  auto version = OptionalVersionField(doc, "version");
+  if (!version.ok()) return ReplyError(c, version.status());
+  if (!*version)
+    return ReplyError(c, InvalidArgument("version: required (the version to promote)"));
+  auto change = models_.Promote(c->model, **version, Actor(c->req), OptionalString(doc, "reason"));
+  if (!change.ok()) return ReplyError(c, change.status());
+  Reply(c, 200, Render([&](JsonWriter& w) { WriteChange(w, c->model, *change); }));
+}
+
+void Api::Rollback(std::unique_ptr<Call>& c) {
+  c->model = std::string(c->params.Get("model"));
+  rapidjson::Document doc;
+  Status st = ParseOptionalObject(c->req.body(), doc);
+  if (!st.ok()) return ReplyError(c, st);
+  auto to = OptionalVersionField(doc, "to");
+  if (!to.ok()) return ReplyError(c, to.status());
+  auto change = models_.Rollback(c->model, *to, Actor(c->req), OptionalString(doc, "reason"));
+  if (!change.ok()) return ReplyError(c, change.status());
+  Reply(c, 200, Render([&](JsonWriter& w) { WriteChange(w, c->model, *change); }));
+}
+
+void Api::History(std::unique_ptr<Call>& c) {
+  c->model = std::string(c->params.Get("model"));
+  if (!models_.Snapshot()->count(c->model)) {
+    return ReplyError(c, NotFound("unknown model '" + c->model + "'"));
+  }
+  auto entries = models_.store().History(c->model, 1000);
+  if (!entries.ok()) return ReplyError(c, entries.status());
+  Reply(c, 200, Render([&](JsonWriter& w) {
+          auto version = [&](const std::optional<int64_t>& v) {
+            if (v) {
+              WriteStr(w, std::to_string(*v));
+            } else {
+              w.Null();
+            }
+          };
+          w.StartObject();
+          w.Key("model");
+          WriteStr(w, c->model);
+          w.Key("history");
+          w.StartArray();
+          for (const auto& e : *entries) {
+            w.StartObject();
+            w.Key("at");
+            WriteStr(w, Iso8601(std::chrono::system_clock::time_point(std::chrono::seconds(e.at))));
+            w.Key("actor");
+            WriteStr(w, e.actor);
+            w.Key("action");
+            WriteStr(w, e.action);
+            w.Key("from");
+            version(e.from_version);
+            w.Key("to");
+            version(e.to_version);
+            w.Key("reason");
+            WriteStr(w, e.reason);
+            w.EndObject();
+          }
+          w.EndArray();
+          w.EndObject();
+        }));
 }
 
 }  // namespace vigil::http

@@ -62,6 +62,10 @@ class Api {
   void V1Load(std::unique_ptr<Call>& c);
   void V1Predict(std::unique_ptr<Call>& c);
   void Metrics(std::unique_ptr<Call>& c);
+  void ListVersions(std::unique_ptr<Call>& c);
+  void Promote(std::unique_ptr<Call>& c);
+  void Rollback(std::unique_ptr<Call>& c);
+  void History(std::unique_ptr<Call>& c);
 
   // Answers and logs the call.
   void Reply(std::unique_ptr<Call>& c, int status, std::string body,

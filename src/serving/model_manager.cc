@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/logging.h"
+#include "serving/artifact_integrity.h"
 #include "serving/model_repository.h"
 
 namespace vigil {
@@ -82,8 +83,11 @@ std::string_view VersionStateName(VersionState s) {
 }
 
 ModelManager::ModelManager(std::filesystem::path repository, ModelDefaults defaults,
-                           ServingMetrics& metrics)
-    : repository_(std::move(repository)), defaults_(std::move(defaults)), metrics_(metrics) {
+                           ServingMetrics& metrics, Store& store)
+    : repository_(std::move(repository)),
+      defaults_(std::move(defaults)),
+      metrics_(metrics),
+      store_(store) {
   table_.store(std::make_shared<const ModelTable>());
   reaper_ = std::thread([this] { ReaperLoop(); });
 }
@@ -132,6 +136,11 @@ Result<VersionHandle> ModelManager::LoadVersion(const std::shared_ptr<const Mode
                                                 const std::filesystem::path& dir, int64_t version) {
   const std::string vname = std::to_string(version);
   const auto start = std::chrono::steady_clock::now();
+  Status integrity = CheckIntegrity(config->name, dir / vname, version);
+  if (!integrity.ok()) {
+    metrics_.ObserveLoad(config->name, vname, 0, false);
+    return integrity;
+  }
   LoadOptions opts;
   opts.version_dir = dir / vname;
   opts.threads = config->threads;
@@ -159,6 +168,66 @@ Result<VersionHandle> ModelManager::LoadVersion(const std::shared_ptr<const Mode
                                    {"backend", config->backend},
                                    {"load_time_ms", seconds * 1000}});
   return VersionHandle(raw, [this](LoadedVersion* v) { Retire(v); });
+}
+
+Status ModelManager::CheckIntegrity(const std::string& model,
+                                    const std::filesystem::path& version_dir, int64_t version) {
+  auto files = HashVersionFolder(version_dir);
+  if (!files.ok()) return files.status();
+  auto record = store_.GetVersion(model, version);
+  if (!record.ok()) return record.status();
+  if (*record) return CompareWithRecord(*files, (*record)->files);
+  VersionRecord r;
+  r.model = model;
+  r.version = version;
+  r.files = std::move(*files);
+  r.created_at = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  r.source = version_dir.string();
+  HistoryEntry e;
+  e.model = model;
+  e.actor = "vigil";
+  e.action = "record";
+  e.to_version = version;
+  e.reason = "unregistered version found in the repository; checksums recorded";
+  VIGIL_RETURN_IF_ERROR(store_.PutVersion(r, e));
+  LogInfo("unregistered, checksums recorded",
+          {{"model", model}, {"version", version}, {"files", static_cast<int>(r.files.size())}});
+  return Status::Ok();
+}
+
+void ModelManager::ResolveProduction(ModelSnapshot& snap) {
+  auto prod = snap.aliases.find("production");
+  if (prod == snap.aliases.end() && !snap.ready.empty()) {
+    // First sight: config's production_version if it loaded, else the latest.
+    int64_t v = snap.ready.rbegin()->first;
+    if (snap.config && snap.config->production_version &&
+        snap.ready.count(*snap.config->production_version)) {
+      v = *snap.config->production_version;
+    }
+    HistoryEntry e;
+    e.model = snap.name;
+    e.actor = "vigil";
+    e.action = "initial";
+    e.to_version = v;
+    e.reason = "first time this model was served";
+    Status st = store_.UpdateAliases(snap.name, {{"production", v}}, e);
+    if (!st.ok()) {
+      LogError("cannot record the production version",
+               {{"model", snap.name}, {"error", st.message()}});
+    }
+    snap.aliases["production"] = v;
+    prod = snap.aliases.find("production");
+  }
+  snap.default_version.reset();
+  if (prod != snap.aliases.end() && snap.ready.count(prod->second)) {
+    snap.default_version = prod->second;
+  } else if (prod != snap.aliases.end()) {
+    const std::string msg = "production version " + std::to_string(prod->second) + " is not loaded";
+    if (snap.last_error.empty()) snap.last_error = msg;
+  }
+  metrics_.SetAliases(snap.name, snap.aliases);
 }
 
 std::shared_ptr<ModelSnapshot> ModelManager::BuildModel(const std::string& name,
@@ -190,7 +259,21 @@ std::shared_ptr<ModelSnapshot> ModelManager::BuildModel(const std::string& name,
   snap->config = config;
   snap->config_text = std::move(text);
 
-  const std::vector<int64_t> wanted = WantedVersions(*config, found);
+  auto aliases = store_.GetAliases(name);
+  if (aliases.ok()) {
+    snap->aliases = std::move(*aliases);
+  } else {
+    report.errors.push_back(aliases.status().message());
+  }
+  std::vector<int64_t> wanted = WantedVersions(*config, found);
+  // Versions an alias names are kept loaded, so a rollback is instant.
+  for (const auto& [alias, v] : snap->aliases) {
+    if (std::find(found.begin(), found.end(), v) != found.end() &&
+        std::find(wanted.begin(), wanted.end(), v) == wanted.end()) {
+      wanted.push_back(v);
+    }
+  }
+  std::sort(wanted.begin(), wanted.end());
   if (wanted.empty()) {
     snap->last_error =
         dir.string() + ": no version folders (expected " + dir.string() + "/<version number>/)";
@@ -236,11 +319,7 @@ std::shared_ptr<ModelSnapshot> ModelManager::BuildModel(const std::string& name,
       if (!snap->ready.count(v)) report.unloaded.push_back(name + ":" + std::to_string(v));
     }
   }
-  if (config->production_version && snap->ready.count(*config->production_version)) {
-    snap->default_version = *config->production_version;
-  } else if (!snap->ready.empty()) {
-    snap->default_version = snap->ready.rbegin()->first;
-  }
+  ResolveProduction(*snap);
   return snap;
 }
 
@@ -307,6 +386,102 @@ Status ModelManager::UnloadModel(const std::string& name) {
   (*next)[name] = snap;
   Publish(std::move(next));
   return Status::Ok();
+}
+
+Result<ModelManager::AliasChange> ModelManager::Promote(const std::string& model, int64_t version,
+                                                        const std::string& actor,
+                                                        const std::string& reason) {
+  std::lock_guard lock(write_mu_);
+  return SetProduction(model, version, "promote", actor, reason);
+}
+
+Result<ModelManager::AliasChange> ModelManager::Rollback(const std::string& model,
+                                                         std::optional<int64_t> to,
+                                                         const std::string& actor,
+                                                         const std::string& reason) {
+  std::lock_guard lock(write_mu_);
+  if (!to) {
+    auto table = table_.load();
+    auto it = table->find(model);
+    if (it == table->end()) return NotFound("unknown model '" + model + "'");
+    auto prev = it->second->aliases.find("previous");
+    if (prev == it->second->aliases.end()) {
+      return FailedPrecondition("model '" + model +
+                                "' has no previous version to roll back to; name one with --to");
+    }
+    to = prev->second;
+  }
+  auto change = SetProduction(model, *to, "rollback", actor, reason);
+  if (change.ok()) metrics_.CountRollback(model);
+  return change;
+}
+
+Result<ModelManager::AliasChange> ModelManager::SetProduction(const std::string& model,
+                                                              int64_t version,
+                                                              const std::string& action,
+                                                              const std::string& actor,
+                                                              const std::string& reason) {
+  auto current = table_.load();
+  auto it = current->find(model);
+  if (it == current->end()) return NotFound("unknown model '" + model + "'");
+  const ModelSnapshot& old = *it->second;
+  if (old.unloaded || !old.config) {
+    return FailedPrecondition("model '" + model + "' is not loaded");
+  }
+  AliasChange change;
+  if (auto p = old.aliases.find("production"); p != old.aliases.end()) change.from = p->second;
+  change.to = version;
+  if (change.from == version) {
+    return AlreadyExists("model '" + model + "' version " + std::to_string(version) +
+                         " is already the production version");
+  }
+  auto snap = std::make_shared<ModelSnapshot>(old);
+  if (!snap->ready.count(version)) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(repository_ / model / std::to_string(version), ec)) {
+      return NotFound("model '" + model + "' has no version " + std::to_string(version) +
+                      " in the repository");
+    }
+    // Load, verify and warm up before it takes any traffic.
+    auto loaded = LoadVersion(old.config, repository_ / model, version);
+    if (!loaded.ok()) {
+      return FailedPrecondition("version " + std::to_string(version) +
+                                " cannot take traffic: " + loaded.status().message());
+    }
+    snap->ready[version] = std::move(*loaded);
+    VersionStatus vs;
+    vs.version = version;
+    vs.load_seconds = snap->ready[version]->load_seconds;
+    vs.loaded_at = snap->ready[version]->loaded_at;
+    std::erase_if(snap->versions, [&](const VersionStatus& s) { return s.version == version; });
+    snap->versions.push_back(vs);
+    std::sort(snap->versions.begin(), snap->versions.end(),
+              [](const auto& a, const auto& b) { return a.version < b.version; });
+  }
+  HistoryEntry e;
+  e.model = model;
+  e.actor = actor.empty() ? "api" : actor;
+  e.action = action;
+  e.from_version = change.from;
+  e.to_version = version;
+  e.reason = reason;
+  std::map<std::string, std::optional<int64_t>> updates = {{"production", version}};
+  if (change.from) updates["previous"] = *change.from;
+  VIGIL_RETURN_IF_ERROR(store_.UpdateAliases(model, updates, e));
+  snap->aliases["production"] = version;
+  if (change.from) snap->aliases["previous"] = *change.from;
+  snap->last_error.clear();
+  ResolveProduction(*snap);
+  auto next = std::make_shared<ModelTable>(*current);
+  (*next)[model] = std::move(snap);
+  Publish(std::move(next));
+  LogInfo("production version changed", {{"model", model},
+                                         {"action", action},
+                                         {"from", change.from ? *change.from : int64_t{0}},
+                                         {"to", version},
+                                         {"actor", e.actor},
+                                         {"reason", reason}});
+  return change;
 }
 
 void ModelManager::DrainAll() {

@@ -29,6 +29,7 @@
 #include "serving/batcher.h"
 #include "serving/model_config.h"
 #include "serving/serving_metrics.h"
+#include "store/store.h"
 
 namespace vigil {
 
@@ -65,7 +66,8 @@ struct ModelSnapshot {
   std::string config_text;                    // to notice edits on reload
   std::map<int64_t, VersionHandle> ready;
   std::vector<VersionStatus> versions;     // every version tried, ascending
-  std::optional<int64_t> default_version;  // what unversioned requests get
+  std::map<std::string, int64_t> aliases;  // from the store: production, previous, ...
+  std::optional<int64_t> default_version;  // what unversioned requests get (production)
   std::string last_error;                  // config or load error; "" when none
   bool unloaded = false;                   // unloaded on request
 
@@ -82,7 +84,9 @@ struct ReloadReport {
 
 class ModelManager {
  public:
-  ModelManager(std::filesystem::path repository, ModelDefaults defaults, ServingMetrics& metrics);
+  // `store` keeps checksums, aliases and history; it must outlive the manager.
+  ModelManager(std::filesystem::path repository, ModelDefaults defaults, ServingMetrics& metrics,
+               Store& store);
   ~ModelManager();
   ModelManager(const ModelManager&) = delete;
   ModelManager& operator=(const ModelManager&) = delete;
@@ -94,6 +98,20 @@ class ModelManager {
   // must match its config. Returns the error text when nothing of it could be loaded.
   Status LoadModel(const std::string& name, const std::string& expect_backend = "");
   Status UnloadModel(const std::string& name);
+
+  struct AliasChange {
+    std::optional<int64_t> from;  // production before
+    int64_t to = 0;               // production after
+  };
+  // Makes `version` the production version (loading and checking it first when it is
+  // not loaded); the old production becomes "previous". Recorded in the history.
+  Result<AliasChange> Promote(const std::string& model, int64_t version, const std::string& actor,
+                              const std::string& reason);
+  // Back to `to`, or to the "previous" alias when not given.
+  Result<AliasChange> Rollback(const std::string& model, std::optional<int64_t> to,
+                               const std::string& actor, const std::string& reason);
+
+  Store& store() { return store_; }
 
   // Shutdown: every loaded version runs what is queued now, without batching delays.
   void DrainAll();
@@ -114,6 +132,14 @@ class ModelManager {
                                             const ModelSnapshot* old, ReloadReport& report);
   Result<VersionHandle> LoadVersion(const std::shared_ptr<const ModelConfig>& config,
                                     const std::filesystem::path& dir, int64_t version);
+  // Checks the version's files against the store, recording them on first sight.
+  Status CheckIntegrity(const std::string& model, const std::filesystem::path& version_dir,
+                        int64_t version);
+  // Records the initial production version when the store has none (DESIGN §9.1).
+  void ResolveProduction(ModelSnapshot& snap);
+  Result<AliasChange> SetProduction(const std::string& model, int64_t version,
+                                    const std::string& action, const std::string& actor,
+                                    const std::string& reason);
   void Publish(std::shared_ptr<const ModelTable> table);
   void Retire(LoadedVersion* v);
   void ReaperLoop();
@@ -121,6 +147,7 @@ class ModelManager {
   const std::filesystem::path repository_;
   const ModelDefaults defaults_;
   ServingMetrics& metrics_;
+  Store& store_;
 
   std::mutex write_mu_;  // serialises writers
   std::atomic<std::shared_ptr<const ModelTable>> table_;

@@ -85,6 +85,35 @@ ServingMetrics::ServingMetrics(std::string environment)
                      .Labels(constant)
                      .Register(r);
   build_info_->Add({{"version", kVersion}}).Set(1);
+  version_info_ =
+      &prometheus::BuildGauge()
+           .Name("ml_model_version_info")
+           .Help("1 for each alias (production, previous, ...) and the version it names")
+           .Labels(constant)
+           .Register(r);
+  rollbacks_ = &prometheus::BuildCounter()
+                    .Name("ml_rollback_total")
+                    .Help("Rollbacks of a model's production version")
+                    .Labels(constant)
+                    .Register(r);
+}
+
+void ServingMetrics::SetAliases(const std::string& model,
+                                const std::map<std::string, int64_t>& aliases) {
+  std::lock_guard lock(mu_);
+  auto& series = alias_series_[model];
+  for (auto* g : series) version_info_->Remove(g);
+  series.clear();
+  for (const auto& [alias, version] : aliases) {
+    auto& g = version_info_->Add(
+        {{"model", model}, {"version", std::to_string(version)}, {"alias", alias}});
+    g.Set(1);
+    series.push_back(&g);
+  }
+}
+
+void ServingMetrics::CountRollback(const std::string& model) {
+  rollbacks_->Add({{"model", model}}).Increment();
 }
 
 VersionMetrics& ServingMetrics::ForVersion(const std::string& model, const std::string& version) {

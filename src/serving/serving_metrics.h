@@ -54,6 +54,10 @@ class ServingMetrics {
 
   void ObserveLoad(const std::string& model, const std::string& version, double seconds, bool ok);
 
+  // ml_model_version_info{model, version, alias} = 1 for each alias of `model`.
+  void SetAliases(const std::string& model, const std::map<std::string, int64_t>& aliases);
+  void CountRollback(const std::string& model);
+
   // The Prometheus text exposition of every family.
   std::string Serialize() const;
 
@@ -72,9 +76,12 @@ class ServingMetrics {
   prometheus::Family<prometheus::Histogram>* loading_duration_;
   prometheus::Family<prometheus::Counter>* load_failures_;
   prometheus::Family<prometheus::Gauge>* build_info_;
+  prometheus::Family<prometheus::Gauge>* version_info_;
+  prometheus::Family<prometheus::Counter>* rollbacks_;
 
   std::mutex mu_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<VersionMetrics>> versions_;
+  std::map<std::string, std::vector<prometheus::Gauge*>> alias_series_;  // by model
 };
 
 // Latency buckets (seconds): fine under 10 ms, 0.2 s for the runbooks' p95 SLO.

@@ -110,12 +110,17 @@ def start_server(tmp_path):
     """Factory: start_server(env={}, args=[], models=(...), prepare=fn(repo)) -> Server."""
     servers = []
 
-    def start(env=None, args=None, models=("iris", "fraud"), prepare=None):
-        repo = tmp_path / f"repo{len(servers)}"
-        repo.mkdir()
-        copy_examples(str(repo), models)
-        if prepare:
-            prepare(repo)
+    def start(env=None, args=None, models=("iris", "fraud"), prepare=None, repo=None,
+              data_dir=None):
+        """repo/data_dir: reuse those of an earlier server (a restart)."""
+        if repo is None:
+            repo = tmp_path / f"repo{len(servers)}"
+            repo.mkdir()
+            copy_examples(str(repo), models)
+            if prepare:
+                prepare(repo)
+        if data_dir is None:
+            data_dir = tmp_path / f"data{len(servers)}"
         ready = tmp_path / f"ready{len(servers)}"
         log_path = tmp_path / f"vigil{len(servers)}.log"
         full_env = {k: v for k, v in os.environ.items()
@@ -123,7 +128,8 @@ def start_server(tmp_path):
                                                                   "BATCH_TIMEOUT_MS")}
         full_env.update(env or {})
         cmd = [VIGIL_BIN, "serve", "--model-repository", str(repo), "--host", "127.0.0.1",
-               "--port", "0", "--ready-file", str(ready)] + list(args or [])
+               "--port", "0", "--ready-file", str(ready), "--data-dir", str(data_dir)
+               ] + list(args or [])
         log = open(log_path, "w")
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=full_env,
                                 stdin=subprocess.DEVNULL)
@@ -135,6 +141,7 @@ def start_server(tmp_path):
 
         port = int(wait_for(is_ready, what="the ready file"))
         server = Server(repo, proc, port, log_path)
+        server.data_dir = data_dir
         servers.append(server)
         return server
 

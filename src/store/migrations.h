@@ -1,0 +1,60 @@
+// The store's schema, as numbered migrations applied in order and recorded in
+// schema_migrations. Never edit a released migration: append a new one. Plain SQL that
+// SQLite and PostgreSQL both accept.
+#pragma once
+
+#include <array>
+
+namespace vigil::store_schema {
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+inline constexpr std::array<Migration, 1> kMigrations = {{
+    {1, R"sql(
+CREATE TABLE model_versions (
+  model TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  source TEXT NOT NULL,
+  description TEXT NOT NULL,
+  PRIMARY KEY (model, version)
+);
+CREATE TABLE version_files (
+  model TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  path TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  PRIMARY KEY (model, version, path)
+);
+CREATE TABLE version_metrics (
+  model TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (model, version, name)
+);
+CREATE TABLE aliases (
+  model TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  PRIMARY KEY (model, alias)
+);
+CREATE TABLE history (
+  id INTEGER PRIMARY KEY,
+  model TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  from_version BIGINT,
+  to_version BIGINT,
+  reason TEXT NOT NULL
+);
+CREATE INDEX history_by_model ON history (model, id);
+)sql"},
+}};
+
+}  // namespace vigil::store_schema

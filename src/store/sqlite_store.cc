@@ -1,0 +1,321 @@
+// SQLite implementation of Store: one connection behind a mutex (the lifecycle is not
+// the hot path), WAL journal, synchronous=FULL, migrations from migrations.h.
+#include <sqlite3.h>
+
+#include <chrono>
+#include <mutex>
+
+#include "store/migrations.h"
+#include "store/store.h"
+
+namespace vigil {
+namespace {
+
+// A prepared statement; finalized on destruction.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool ok() const { return stmt_ != nullptr; }
+  Stmt& Bind(int i, const std::string& s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, const std::optional<int64_t>& v) {
+    if (v) {
+      sqlite3_bind_int64(stmt_, i, *v);
+    } else {
+      sqlite3_bind_null(stmt_, i);
+    }
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return sqlite3_step(stmt_); }
+  std::string Text(int col) const {
+    auto* p = sqlite3_column_text(stmt_, col);
+    return p ? reinterpret_cast<const char*>(p) : "";
+  }
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double Double(int col) const { return sqlite3_column_double(stmt_, col); }
+  std::optional<int64_t> OptInt(int col) const {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+    return Int(col);
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  ~SqliteStore() override { sqlite3_close(db_); }
+
+  Status Init() {
+    VIGIL_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
+    VIGIL_RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
+    VIGIL_RETURN_IF_ERROR(Exec("PRAGMA busy_timeout=5000"));
+    VIGIL_RETURN_IF_ERROR(
+        Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
+             "applied_at BIGINT NOT NULL)"));
+    int64_t current = 0;
+    {
+      Stmt q(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+      if (!q.ok() || q.Step() != SQLITE_ROW) return Error("reading the schema version");
+      current = q.Int(0);
+    }
+    const int64_t newest = store_schema::kMigrations.back().version;
+    if (current > newest) {
+      return FailedPrecondition(path_ + ": schema version " + std::to_string(current) +
+                                " is newer than this vigil knows (" + std::to_string(newest) +
+                                "); upgrade vigil");
+    }
+    for (const auto& m : store_schema::kMigrations) {
+      if (m.version <= current) continue;
+      VIGIL_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+      Status st = Exec(m.sql);
+      if (st.ok()) {
+        Stmt ins(db_, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
+        ins.Bind(1, static_cast<int64_t>(m.version)).Bind(2, Now());
+        if (ins.Step() != SQLITE_DONE) st = Error("recording migration");
+      }
+      if (!st.ok()) {
+        Exec("ROLLBACK").ok();
+        return st.WithPrefix("migration " + std::to_string(m.version));
+      }
+      VIGIL_RETURN_IF_ERROR(Exec("COMMIT"));
+    }
+    return Status::Ok();
+  }
+
+  Result<std::optional<VersionRecord>> GetVersion(const std::string& model,
+                                                  int64_t version) override {
+    std::lock_guard lock(mu_);
+    return ReadVersion(model, version);
+  }
+
+  Result<std::vector<VersionRecord>> ListVersions(const std::string& model) override {
+    std::lock_guard lock(mu_);
+    std::vector<int64_t> versions;
+    {
+      Stmt q(db_, "SELECT version FROM model_versions WHERE model = ? ORDER BY version");
+      q.Bind(1, model);
+      while (q.Step() == SQLITE_ROW) versions.push_back(q.Int(0));
+    }
+    std::vector<VersionRecord> out;
+    for (int64_t v : versions) {
+      auto r = ReadVersion(model, v);
+      if (!r.ok()) return r.status();
+      if (*r) out.push_back(std::move(**r));
+    }
+    return out;
+  }
+
+  Status PutVersion(const VersionRecord& r, const std::optional<HistoryEntry>& entry) override {
+    std::lock_guard lock(mu_);
+    return Transaction([&]() -> Status {
+      const char* deletes[] = {"DELETE FROM model_versions WHERE model = ? AND version = ?",
+                               "DELETE FROM version_files WHERE model = ? AND version = ?",
+                               "DELETE FROM version_metrics WHERE model = ? AND version = ?"};
+      for (const char* sql : deletes) {
+        Stmt d(db_, sql);
+        d.Bind(1, r.model).Bind(2, r.version);
+        if (d.Step() != SQLITE_DONE) return Error("deleting the old version record");
+      }
+      Stmt v(db_,
+             "INSERT INTO model_versions (model, version, created_at, source, description) "
+             "VALUES (?, ?, ?, ?, ?)");
+      v.Bind(1, r.model)
+          .Bind(2, r.version)
+          .Bind(3, r.created_at)
+          .Bind(4, r.source)
+          .Bind(5, r.description);
+      if (v.Step() != SQLITE_DONE) return Error("writing the version record");
+      for (const auto& f : r.files) {
+        Stmt q(db_,
+               "INSERT INTO version_files (model, version, path, sha256, size) VALUES (?, ?, ?, "
+               "?, ?)");
+        q.Bind(1, r.model)
+            .Bind(2, r.version)
+            .Bind(3, f.path)
+            .Bind(4, f.sha256)
+            .Bind(5, static_cast<int64_t>(f.size));
+        if (q.Step() != SQLITE_DONE) return Error("writing a file record");
+      }
+      for (const auto& [name, value] : r.metrics) {
+        Stmt q(db_,
+               "INSERT INTO version_metrics (model, version, name, value) VALUES (?, ?, ?, ?)");
+        q.Bind(1, r.model).Bind(2, r.version).Bind(3, name).Bind(4, value);
+        if (q.Step() != SQLITE_DONE) return Error("writing a metric");
+      }
+      return entry ? AppendHistory(*entry) : Status::Ok();
+    });
+  }
+
+  Result<std::map<std::string, int64_t>> GetAliases(const std::string& model) override {
+    std::lock_guard lock(mu_);
+    std::map<std::string, int64_t> out;
+    Stmt q(db_, "SELECT alias, version FROM aliases WHERE model = ?");
+    if (!q.ok()) return Error("reading aliases");
+    q.Bind(1, model);
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out[q.Text(0)] = q.Int(1);
+    if (rc != SQLITE_DONE) return Error("reading aliases");
+    return out;
+  }
+
+  Status UpdateAliases(const std::string& model,
+                       const std::map<std::string, std::optional<int64_t>>& changes,
+                       const HistoryEntry& entry) override {
+    std::lock_guard lock(mu_);
+    return Transaction([&]() -> Status {
+      for (const auto& [alias, version] : changes) {
+        Stmt d(db_, "DELETE FROM aliases WHERE model = ? AND alias = ?");
+        d.Bind(1, model).Bind(2, alias);
+        if (d.Step() != SQLITE_DONE) return Error("updating an alias");
+        if (!version) continue;
+        Stmt i(db_, "INSERT INTO aliases (model, alias, version) VALUES (?, ?, ?)");
+        i.Bind(1, model).Bind(2, alias).Bind(3, *version);
+        if (i.Step() != SQLITE_DONE) return Error("updating an alias");
+      }
+      return AppendHistory(entry);
+    });
+  }
+
+  Result<std::vector<HistoryEntry>> History(const std::string& model, size_t limit) override {
+    std::lock_guard lock(mu_);
+    std::vector<HistoryEntry> out;
+    Stmt q(db_,
+           "SELECT id, model, at, actor, action, from_version, to_version, reason FROM history "
+           "WHERE model = ? ORDER BY id DESC LIMIT ?");
+    if (!q.ok()) return Error("reading history");
+    q.Bind(1, model).Bind(2, static_cast<int64_t>(limit));
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      out.push_back({q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.OptInt(5), q.OptInt(6),
+                     q.Text(7)});
+    }
+    if (rc != SQLITE_DONE) return Error("reading history");
+    return out;
+  }
+
+ private:
+  static int64_t Now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  Status Error(const std::string& what) const {
+    return Internal(path_ + ": " + what + ": " + sqlite3_errmsg(db_));
+  }
+
+  Status Exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      return Internal(path_ + ": " + msg);
+    }
+    return Status::Ok();
+  }
+
+  // REQUIRES: mu_ held.
+  template <typename F>
+  Status Transaction(F body) {
+    VIGIL_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = body();
+    if (!st.ok()) {
+      Exec("ROLLBACK").ok();
+      return st;
+    }
+    return Exec("COMMIT");
+  }
+
+  // REQUIRES: mu_ held, inside a transaction.
+  Status AppendHistory(const HistoryEntry& e) {
+    Stmt q(db_,
+           "INSERT INTO history (model, at, actor, action, from_version, to_version, reason) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    q.Bind(1, e.model).Bind(2, e.at ? e.at : Now()).Bind(3, e.actor).Bind(4, e.action);
+    q.Bind(5, e.from_version).Bind(6, e.to_version).Bind(7, e.reason);
+    if (q.Step() != SQLITE_DONE) return Error("appending history");
+    return Status::Ok();
+  }
+
+  // REQUIRES: mu_ held.
+  Result<std::optional<VersionRecord>> ReadVersion(const std::string& model, int64_t version) {
+    VersionRecord r;
+    {
+      Stmt q(db_,
+             "SELECT created_at, source, description FROM model_versions WHERE model = ? AND "
+             "version = ?");
+      if (!q.ok()) return Error("reading a version");
+      q.Bind(1, model).Bind(2, version);
+      int rc = q.Step();
+      if (rc == SQLITE_DONE) return std::optional<VersionRecord>();
+      if (rc != SQLITE_ROW) return Error("reading a version");
+      r.model = model;
+      r.version = version;
+      r.created_at = q.Int(0);
+      r.source = q.Text(1);
+      r.description = q.Text(2);
+    }
+    {
+      Stmt q(db_,
+             "SELECT path, sha256, size FROM version_files WHERE model = ? AND version = ? ORDER "
+             "BY path");
+      q.Bind(1, model).Bind(2, version);
+      while (q.Step() == SQLITE_ROW) {
+        r.files.push_back({q.Text(0), q.Text(1), static_cast<uint64_t>(q.Int(2))});
+      }
+    }
+    {
+      Stmt q(db_, "SELECT name, value FROM version_metrics WHERE model = ? AND version = ?");
+      q.Bind(1, model).Bind(2, version);
+      while (q.Step() == SQLITE_ROW) r.metrics[q.Text(0)] = q.Double(1);
+    }
+    return std::optional<VersionRecord>(std::move(r));
+  }
+
+  std::mutex mu_;
+  sqlite3* db_;
+  std::string path_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& data_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec)
+    return Unavailable(data_dir.string() + ": cannot create the data folder: " + ec.message());
+  const std::string path = (data_dir / "vigil.db").string();
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Unavailable(path + ": cannot open the store: " + msg);
+  }
+  auto store = std::make_unique<SqliteStore>(db, path);
+  VIGIL_RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace vigil

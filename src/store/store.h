@@ -1,0 +1,73 @@
+// Store: everything the model lifecycle decides, kept durably (DESIGN.md §2 store/).
+//
+// One narrow interface; SQLite (WAL) is the embedded implementation, PostgreSQL comes
+// later behind the same calls, so the SQL stays portable. Every mutating call is one
+// transaction: after a crash (kill -9 included) either all of it happened or none.
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace vigil {
+
+struct FileRecord {
+  std::string path;  // relative to the version folder, '/'-separated
+  std::string sha256;
+  uint64_t size = 0;
+};
+
+struct VersionRecord {
+  std::string model;
+  int64_t version = 0;
+  std::vector<FileRecord> files;  // sorted by path
+  int64_t created_at = 0;         // unix seconds
+  std::string source;             // where the artifact came from ("repository scan", a path)
+  std::string description;
+  std::map<std::string, double> metrics;  // e.g. accuracy=0.93
+};
+
+// One lifecycle action: who, when, why, from -> to.
+struct HistoryEntry {
+  int64_t id = 0;
+  std::string model;
+  int64_t at = 0;  // unix seconds
+  std::string actor;
+  std::string action;  // "initial", "promote", "rollback", "register", ...
+  std::optional<int64_t> from_version, to_version;
+  std::string reason;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Result<std::optional<VersionRecord>> GetVersion(const std::string& model,
+                                                          int64_t version) = 0;
+  virtual Result<std::vector<VersionRecord>> ListVersions(const std::string& model) = 0;
+  // Inserts or replaces the record, and appends `entry` to the history when given.
+  virtual Status PutVersion(const VersionRecord& record,
+                            const std::optional<HistoryEntry>& entry) = 0;
+
+  // alias -> version ("production", "previous", "canary", user-defined).
+  virtual Result<std::map<std::string, int64_t>> GetAliases(const std::string& model) = 0;
+  // Sets (value) or removes (nullopt) aliases and appends `entry`, atomically.
+  virtual Status UpdateAliases(const std::string& model,
+                               const std::map<std::string, std::optional<int64_t>>& changes,
+                               const HistoryEntry& entry) = 0;
+
+  // Newest first, at most `limit`.
+  virtual Result<std::vector<HistoryEntry>> History(const std::string& model, size_t limit) = 0;
+};
+
+// Opens (creating when missing) `<data_dir>/vigil.db` and applies pending migrations.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& data_dir);
+
+}  // namespace vigil

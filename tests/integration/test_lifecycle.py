@@ -1,0 +1,103 @@
+"""Model lifecycle on the embedded SQLite store: checksums, production alias, promote,
+rollback, history; state survives a restart and a kill -9."""
+import json
+import signal
+import subprocess
+
+from conftest import IRIS_ROW, VIGIL_BIN, oip_body
+
+
+def production(server):
+    return server.post("/v2/models/iris/infer", oip_body([IRIS_ROW])).json()["model_version"]
+
+
+def test_versions_list_checksums_and_aliases(server):
+    r = server.get("/api/v1/models/iris/versions")
+    assert r.status == 200, r
+    body = r.json()
+    assert body["aliases"] == {"production": "1"}
+    versions = {v["version"]: v for v in body["versions"]}
+    assert versions["1"]["state"] == "READY" and versions["1"]["aliases"] == ["production"]
+    files = versions["2"]["files"]
+    assert [f["path"] for f in files] == ["model.pt"]
+    assert len(files[0]["sha256"]) == 64 and files[0]["size"] > 0
+    assert server.get("/api/v1/models/ghost/versions").status == 404
+    assert "unregistered, checksums recorded" in server.logs()
+
+
+def test_promote_rollback_history_and_metrics(server):
+    assert production(server) == "1"
+    r = server.post("/api/v1/models/iris/promote", {"version": 2, "reason": "MLP is better"},
+                    headers={"X-Vigil-Actor": "alice"})
+    assert r.status == 200, r
+    assert r.json() == {"model": "iris", "production": "2", "previous": "1"}
+    assert production(server) == "2"
+    assert server.post("/api/v1/models/iris/promote", {"version": 2}).status == 409
+    assert server.post("/api/v1/models/iris/promote", {"version": 9}).status == 404
+    assert server.post("/api/v1/models/iris/promote", {}).status == 400
+    assert server.post("/api/v1/models/iris/promote", "{oops").status == 400
+    assert server.metric("ml_model_version_info", model="iris", alias="production",
+                         version="2") == 1
+    r = server.post("/api/v1/models/iris/rollback", {"reason": "accuracy dropped"})
+    assert r.status == 200, r
+    assert r.json()["production"] == "1"
+    assert production(server) == "1"
+    assert server.metric("ml_rollback_total", model="iris") == 1
+    history = server.get("/api/v1/models/iris/history").json()["history"]
+    actions = [(h["action"], h["from"], h["to"]) for h in history]
+    assert actions[:3] == [("rollback", "2", "1"), ("promote", "1", "2"), ("initial", None, "1")]
+    assert history[1]["actor"] == "alice" and history[1]["reason"] == "MLP is better"
+    assert history[0]["reason"] == "accuracy dropped"
+
+
+def test_rollback_without_previous_is_a_clear_error(server):
+    r = server.post("/api/v1/models/fraud/rollback")
+    assert r.status == 503 and "no previous version" in r.json()["error"]
+
+
+def test_production_survives_restart_and_kill_9(start_server):
+    s = start_server(models=("iris",))
+    assert s.post("/api/v1/models/iris/promote", {"version": 2}).status == 200
+    assert s.stop() == 0
+    s2 = start_server(repo=s.repo, data_dir=s.data_dir)
+    assert production(s2) == "2"
+    assert s2.post("/api/v1/models/iris/rollback").status == 200
+    s2.proc.send_signal(signal.SIGKILL)
+    s2.proc.wait()
+    s3 = start_server(repo=s.repo, data_dir=s.data_dir)
+    assert production(s3) == "1"
+    assert [h["action"] for h in s3.get("/api/v1/models/iris/history").json()["history"]][:2] == \
+        ["rollback", "promote"]
+
+
+def test_modified_artifact_is_refused_after_restart(start_server):
+    s = start_server(models=("iris",))
+    assert s.stop() == 0  # checksums of versions 1 and 2 are recorded
+    (s.repo / "iris" / "2" / "model.pt").write_bytes(
+        (s.repo / "iris" / "1" / "model.pt").read_bytes())  # swapped artifact
+    s2 = start_server(repo=s.repo, data_dir=s.data_dir)
+    r = s2.post("/v2/models/iris/versions/2/infer", oip_body([IRIS_ROW]))
+    assert r.status == 503 and "integrity check failed: model.pt has sha256" in r.json()["error"]
+    assert production(s2) == "1"  # what was serving keeps serving
+    r = s2.post("/api/v1/models/iris/promote", {"version": 2})
+    assert r.status == 503 and "integrity check failed" in r.json()["error"], r
+
+
+def test_cli_promote_rollback_versions_history(server):
+    url = f"http://127.0.0.1:{server.port}"
+
+    def run(*args):
+        return subprocess.run([VIGIL_BIN, *args, "--url", url], capture_output=True, text=True,
+                              timeout=60)
+
+    r = run("promote", "iris", "2", "--reason", "tour")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["production"] == "2"
+    r = run("rollback", "iris", "--to", "1")
+    assert r.returncode == 0, r.stderr
+    history = json.loads(run("models", "history", "iris").stdout)["history"]
+    assert history[0]["action"] == "rollback" and history[0]["actor"]
+    versions = json.loads(run("models", "versions", "iris").stdout)
+    assert versions["aliases"]["production"] == "1" and versions["aliases"]["previous"] == "2"
+    r = run("promote", "iris", "1")
+    assert r.returncode == 2 and "already the production version" in r.stderr
