@@ -101,3 +101,49 @@ def test_cli_promote_rollback_versions_history(server):
     assert versions["aliases"]["production"] == "1" and versions["aliases"]["previous"] == "2"
     r = run("promote", "iris", "1")
     assert r.returncode == 2 and "already the production version" in r.stderr
+
+
+def test_promote_and_rollback_under_load_lose_no_request(server):
+    """Concurrent clients keep sending unversioned requests while production moves
+    1 -> 2 -> 1 -> 2 and the repository is reloaded: every request must succeed."""
+    import concurrent.futures
+    import threading
+
+    stop = threading.Event()
+    seen_versions = set()
+    lock = threading.Lock()
+
+    def client():
+        statuses = []
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        body = json.dumps(oip_body([IRIS_ROW]))
+        while not stop.is_set() or len(statuses) < 20:
+            conn.request("POST", "/v2/models/iris/infer", body=body)
+            res = conn.getresponse()
+            data = res.read()
+            statuses.append(res.status)
+            if res.status == 200:
+                with lock:
+                    seen_versions.add(json.loads(data)["model_version"])
+            if len(statuses) >= 5000:
+                break
+        conn.close()
+        return statuses
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        futures = [pool.submit(client) for _ in range(16)]
+        for step, expected in (({"version": 2}, "2"), (None, "1"), ({"version": 2}, "2"),
+                               (None, "1")):
+            if step:
+                r = server.post("/api/v1/models/iris/promote", step)
+            else:
+                r = server.post("/api/v1/models/iris/rollback")
+            assert r.status == 200, r
+            assert production(server) == expected
+            assert server.post("/models/reload").status == 200
+        stop.set()
+        statuses = [s for f in futures for s in f.result()]
+    assert len(statuses) >= 16 * 20
+    assert set(statuses) == {200}, {s: statuses.count(s) for s in set(statuses)}
+    assert seen_versions <= {"1", "2"}
