@@ -340,9 +340,7 @@ void Api::ServerMetadata(std::unique_ptr<Call>& c) {
 
 Result<VersionHandle> Api::AcquireFromPath(Call& c) {
   c.model = std::string(c.params.Get("model"));
-  auto v = ParseVersion(c.params.Get("version"));
-  if (!v.ok()) return v.status();
-  auto h = models_.Acquire(c.model, *v);
+  auto h = models_.AcquireBySelector(c.model, c.params.Get("version"));
   if (h.ok()) c.version = std::to_string((*h)->version);
   return h;
 }
@@ -470,20 +468,20 @@ void Api::V1Predict(std::unique_ptr<Call>& c) {
     return ReplyError(c, InvalidArgument("model: expected the model name as a string"));
   }
   c->model = doc["model"].GetString();
-  std::optional<int64_t> version;
+  std::string selector;  // "" = production
   if (doc.HasMember("version")) {
     const auto& v = doc["version"];
     if (v.IsInt64() && v.GetInt64() > 0) {
-      version = v.GetInt64();
-    } else if (v.IsString()) {
-      auto parsed = ParseVersion(v.GetString());
-      if (!parsed.ok()) return ReplyError(c, parsed.status());
-      version = *parsed;
+      selector = std::to_string(v.GetInt64());
+    } else if (v.IsString() && v.GetStringLength() > 0) {
+      selector = v.GetString();
     } else {
-      return ReplyError(c, InvalidArgument("version: expected a positive integer"));
+      return ReplyError(c,
+                        InvalidArgument("version: expected a positive integer or an alias such as "
+                                        "\"production\""));
     }
   }
-  auto h = models_.Acquire(c->model, version);
+  auto h = models_.AcquireBySelector(c->model, selector);
   if (!h.ok()) {
     c->metrics =
         &metrics_.ForVersion(models_.Snapshot()->count(c->model) ? c->model : "unknown", "");

@@ -1,6 +1,7 @@
 #include "serving/model_manager.h"
 
 #include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -489,6 +490,32 @@ void ModelManager::DrainAll() {
   for (const auto& [name, snap] : *table) {
     for (const auto& [v, handle] : snap->ready) handle->batcher->Drain();
   }
+}
+
+Result<VersionHandle> ModelManager::AcquireBySelector(std::string_view model,
+                                                      std::string_view selector) const {
+  if (selector.empty()) return Acquire(model, std::nullopt);
+  if (selector[0] >= '0' && selector[0] <= '9') {
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(selector.data(), selector.data() + selector.size(), v);
+    if (ec != std::errc() || end != selector.data() + selector.size() || v <= 0) {
+      return InvalidArgument("version must be a positive integer or an alias, got '" +
+                             std::string(selector) + "'");
+    }
+    return Acquire(model, v);
+  }
+  auto table = table_.load();
+  auto it = table->find(model);
+  if (it == table->end()) return NotFound("unknown model '" + std::string(model) + "'");
+  auto alias = it->second->aliases.find(std::string(selector));
+  if (alias == it->second->aliases.end()) {
+    std::string known;
+    for (const auto& [name, v] : it->second->aliases) known += (known.empty() ? "" : ", ") + name;
+    return NotFound("model '" + std::string(model) + "' has no version or alias '" +
+                    std::string(selector) + "' (aliases: " + (known.empty() ? "none" : known) +
+                    ")");
+  }
+  return Acquire(model, alias->second);
 }
 
 Result<VersionHandle> ModelManager::Acquire(std::string_view model,

@@ -119,6 +119,9 @@ class ModelManager {
   // Thread-safe, lock-free. version == nullopt: the model's default version.
   // NotFound: unknown model or version; FailedPrecondition: known but not ready.
   Result<VersionHandle> Acquire(std::string_view model, std::optional<int64_t> version) const;
+  // selector: "" (the default version), a version number ("2"), or an alias
+  // ("production", "previous", ...). InvalidArgument for a malformed number.
+  Result<VersionHandle> AcquireBySelector(std::string_view model, std::string_view selector) const;
 
   std::shared_ptr<const ModelTable> Snapshot() const { return table_.load(); }
   const std::filesystem::path& repository() const { return repository_; }

@@ -43,8 +43,10 @@ def test_unknown_model_and_version(server):
     assert r.status == 404 and "unknown model 'nope'" in r.json()["error"]
     r = server.post("/v2/models/iris/versions/9/infer", oip_body([IRIS_ROW]))
     assert r.status == 404 and "has no version 9" in r.json()["error"]
-    r = server.post("/v2/models/iris/versions/abc/infer", oip_body([IRIS_ROW]))
+    r = server.post("/v2/models/iris/versions/2x/infer", oip_body([IRIS_ROW]))
     assert r.status == 400 and "version must be a positive integer" in r.json()["error"]
+    r = server.post("/v2/models/iris/versions/canary/infer", oip_body([IRIS_ROW]))
+    assert r.status == 404 and "no version or alias 'canary'" in r.json()["error"]
     assert server.get("/v2/models/nope").status == 404
     assert server.get("/v2/models/nope/ready").status == 404
 

@@ -50,6 +50,16 @@ def test_promote_rollback_history_and_metrics(server):
     assert history[0]["reason"] == "accuracy dropped"
 
 
+def test_requests_may_name_an_alias(server):
+    assert server.post("/api/v1/models/iris/promote", {"version": 2}).status == 200
+    r = server.post("/v2/models/iris/versions/previous/infer", oip_body([IRIS_ROW]))
+    assert r.status == 200 and r.json()["model_version"] == "1"
+    r = server.post("/v2/models/iris/versions/production/infer", oip_body([IRIS_ROW]))
+    assert r.json()["model_version"] == "2"
+    r = server.post("/v1/predict", {"model": "iris", "version": "previous", "instances": [IRIS_ROW]})
+    assert r.status == 200 and r.json()["version"] == "1"
+
+
 def test_rollback_without_previous_is_a_clear_error(server):
     r = server.post("/api/v1/models/fraud/rollback")
     assert r.status == 503 and "no previous version" in r.json()["error"]
