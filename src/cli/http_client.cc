@@ -16,7 +16,7 @@ using tcp = net::ip::tcp;
 
 Result<HttpReply> HttpCall(const std::string& url, const std::string& method,
                            const std::string& path, const std::string& body,
-                           const std::string& token) {
+                           const std::string& token, const std::string& content_type) {
   constexpr std::string_view kScheme = "http://";
   if (url.rfind(kScheme, 0) != 0) {
     return InvalidArgument("--url: expected http://HOST:PORT, got '" + url + "'");
@@ -40,7 +40,7 @@ Result<HttpReply> HttpCall(const std::string& url, const std::string& method,
     if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + token);
     const char* user = std::getenv("USER");
     req.set("X-Vigil-Actor", user && *user ? user : "cli");
-    if (!body.empty()) req.set(bhttp::field::content_type, "application/json");
+    if (!body.empty()) req.set(bhttp::field::content_type, content_type);
     req.body() = body;
     req.prepare_payload();
     bhttp::write(stream, req);

@@ -16,6 +16,7 @@ struct HttpReply {
 // Sends X-Vigil-Actor: $USER (or "cli") so lifecycle history records who acted.
 Result<HttpReply> HttpCall(const std::string& url, const std::string& method,
                            const std::string& path, const std::string& body,
-                           const std::string& token);
+                           const std::string& token,
+                           const std::string& content_type = "application/json");
 
 }  // namespace vigil

@@ -5,8 +5,11 @@
 #include <rapidjson/stringbuffer.h>
 #include <CLI/CLI.hpp>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "app/app.h"
@@ -14,6 +17,8 @@
 #include "cli/http_client.h"
 #include "core/strings.h"
 #include "core/version.h"
+#include "serving/registry.h"
+#include "store/store.h"
 
 namespace {
 
@@ -23,6 +28,21 @@ constexpr int kServerError = 1;
 std::string EnvOr(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
   return v ? v : fallback;
+}
+
+std::string UrlEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '=' || c == ',') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 std::string Pretty(const std::string& json) {
@@ -149,8 +169,31 @@ int main(int argc, char** argv) {
   models_history->add_option("MODEL", lifecycle_model, "Model name")->required();
   add_client_options(models_history);
 
+  // models register
+  std::string register_path, register_repo, register_data_dir, description, metrics_text;
+  int64_t register_version = 0;
+  auto* models_register = models->add_subcommand(
+      "register", "Add a version: copy the artifact, record SHA-256 of every file and metadata");
+  models_register->add_option("MODEL", lifecycle_model, "Model name")->required();
+  models_register->add_option("PATH", register_path, "Artifact file (or folder, offline)")
+      ->required()
+      ->check(CLI::ExistingPath);
+  models_register->add_option("--version", register_version, "Version number (default: next)")
+      ->check(CLI::PositiveNumber);
+  models_register->add_option("--description", description, "What this version is");
+  models_register->add_option("--metrics", metrics_text,
+                              "Offline metrics, e.g. accuracy=0.93,f1=0.9");
+  models_register
+      ->add_option("--model-repository", register_repo,
+                   "Write into this repository directly (no server)")
+      ->check(CLI::ExistingDirectory);
+  models_register->add_option("--data-dir", register_data_dir,
+                              "Store folder for --model-repository (default ./vigil-data)");
+  add_client_options(models_register);
+
   // promote / rollback
   std::string reason;
+  bool force = false;
   int64_t promote_version = 0, rollback_to = 0;
   auto* promote = app.add_subcommand(
       "promote", "Make VERSION the production version (loaded, verified and warmed up first)");
@@ -159,6 +202,7 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::PositiveNumber);
   promote->add_option("--reason", reason, "Why (recorded in the history)");
+  promote->add_flag("--force", force, "Skip the config's promotion_gate (recorded as forced)");
   add_client_options(promote);
   auto* rollback =
       app.add_subcommand("rollback", "Return production to the previous version (or --to VERSION)");
@@ -225,9 +269,55 @@ int main(int argc, char** argv) {
     return PrintReply(
         vigil::HttpCall(url, "GET", "/api/v1/models/" + lifecycle_model + "/history", "", token));
   }
+  if (models_register->parsed()) {
+    auto metrics = vigil::ParseMetrics(metrics_text);
+    if (!metrics.ok()) {
+      std::cerr << "error: --" << metrics.status().message() << "\n";
+      return kUsageError;
+    }
+    if (!register_repo.empty()) {
+      auto store =
+          vigil::OpenSqliteStore(register_data_dir.empty() ? "vigil-data" : register_data_dir);
+      if (!store.ok()) {
+        std::cerr << "error: " << store.status().message() << "\n";
+        return kServerError;
+      }
+      vigil::RegisterOptions options;
+      if (register_version > 0) options.version = register_version;
+      options.description = description;
+      options.metrics = *metrics;
+      const char* user = std::getenv("USER");
+      options.actor = user && *user ? user : "cli";
+      auto v =
+          vigil::RegisterVersion(register_repo, **store, lifecycle_model, register_path, options);
+      if (!v.ok()) {
+        std::cerr << "error: " << v.status().message() << "\n";
+        return v.status().code() == vigil::StatusCode::kInternal ? kServerError : kUsageError;
+      }
+      std::cout << "registered " << lifecycle_model << " version " << *v << " in " << register_repo
+                << " (POST /models/reload on a running server loads it)\n";
+      return 0;
+    }
+    if (std::filesystem::is_directory(register_path)) {
+      std::cerr << "error: PATH: a folder can only be registered offline (--model-repository); "
+                   "upload a single artifact file\n";
+      return kUsageError;
+    }
+    std::ifstream in(register_path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string query =
+        "?file=" + UrlEncode(std::filesystem::path(register_path).filename().string());
+    if (register_version > 0) query += "&version=" + std::to_string(register_version);
+    if (!description.empty()) query += "&description=" + UrlEncode(description);
+    if (!metrics_text.empty()) query += "&metrics=" + UrlEncode(metrics_text);
+    return PrintReply(vigil::HttpCall(url, "POST",
+                                      "/api/v1/models/" + lifecycle_model + "/versions" + query,
+                                      bytes, token, "application/octet-stream"));
+  }
   if (promote->parsed()) {
     std::string body = "{\"version\":" + std::to_string(promote_version) +
-                       ",\"reason\":" + vigil::JsonQuote(reason) + "}";
+                       ",\"reason\":" + vigil::JsonQuote(reason) +
+                       (force ? ",\"force\":true}" : "}");
     return PrintReply(vigil::HttpCall(url, "POST", "/api/v1/models/" + lifecycle_model + "/promote",
                                       body, token));
   }

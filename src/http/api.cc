@@ -6,6 +6,9 @@
 #include "core/logging.h"
 #include "core/strings.h"
 #include "core/version.h"
+#include "serving/registry.h"
+
+#include <fstream>
 #include "http/json_codec.h"
 
 namespace vigil::http {
@@ -66,20 +69,6 @@ ErrorCategory CategoryFor(StatusCode code) {
     default:
       return ErrorCategory::kBackend;
   }
-}
-
-std::string QueryParam(std::string_view query, std::string_view key) {
-  size_t i = 0;
-  while (i <= query.size()) {
-    size_t amp = query.find('&', i);
-    if (amp == std::string_view::npos) amp = query.size();
-    std::string_view kv = query.substr(i, amp - i);
-    size_t eq = kv.find('=');
-    if (kv.substr(0, eq) == key)
-      return eq == std::string_view::npos ? "" : std::string(kv.substr(eq + 1));
-    i = amp + 1;
-  }
-  return "";
 }
 
 Result<std::optional<int64_t>> ParseVersion(std::string_view text) {
@@ -227,6 +216,7 @@ Api::Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOpti
   Route(verb::post, "/v1/predict", Access::kProtected, &Api::V1Predict);
   Route(verb::get, "/metrics", Access::kMetrics, &Api::Metrics);
   Route(verb::get, "/api/v1/models/{model}/versions", Access::kProtected, &Api::ListVersions);
+  Route(verb::post, "/api/v1/models/{model}/versions", Access::kProtected, &Api::RegisterUpload);
   Route(verb::post, "/api/v1/models/{model}/promote", Access::kProtected, &Api::Promote);
   Route(verb::post, "/api/v1/models/{model}/rollback", Access::kProtected, &Api::Rollback);
   Route(verb::get, "/api/v1/models/{model}/history", Access::kProtected, &Api::History);
@@ -563,7 +553,7 @@ void Api::RepositoryUnload(std::unique_ptr<Call>& c) {
 
 void Api::V1Load(std::unique_ptr<Call>& c) {
   c->model = std::string(c->params.Get("model"));
-  const std::string format = QueryParam(c->query, "model_format");
+  const std::string format = QueryValue(c->query, "model_format").value_or("");
   if (!format.empty() && format != "torchscript" && format != "xgboost") {
     return ReplyError(
         c, InvalidArgument("model_format: expected torchscript or xgboost, got '" + format + "'"));
@@ -794,6 +784,73 @@ void Api::ListVersions(std::unique_ptr<Call>& c) {
         }));
 }
 
+void Api::RegisterUpload(std::unique_ptr<Call>& c) {
+  c->model = std::string(c->params.Get("model"));
+  if (c->req.body().empty()) {
+    return ReplyError(c, InvalidArgument("empty body: send the artifact's bytes"));
+  }
+  RegisterOptions options;
+  options.actor = Actor(c->req);
+  options.source_label = "upload";
+  if (auto v = QueryValue(c->query, "version")) {
+    auto parsed = ParseVersion(*v);
+    if (!parsed.ok() || !*parsed) {
+      return ReplyError(c,
+                        InvalidArgument("version: expected a positive integer, got '" + *v + "'"));
+    }
+    options.version = *parsed;
+  }
+  options.description = QueryValue(c->query, "description").value_or("");
+  if (auto m = QueryValue(c->query, "metrics")) {
+    auto metrics = ParseMetrics(*m);
+    if (!metrics.ok()) return ReplyError(c, metrics.status());
+    options.metrics = std::move(*metrics);
+  }
+  options.file_name = QueryValue(c->query, "file").value_or("");
+  if (options.file_name.empty()) {
+    auto table = models_.Snapshot();
+    auto it = table->find(c->model);
+    if (it == table->end() || !it->second->config) {
+      return ReplyError(c, NotFound("unknown model '" + c->model +
+                                    "' (its folder and config.yaml must exist; or pass file=)"));
+    }
+    options.file_name = it->second->config->backend == "xgboost" ? "model.ubj" : "model.pt";
+  }
+  // The body goes to a hidden file of the model's folder, then through the registry.
+  const auto upload = models_.repository() / c->model / (".upload-" + RandomHex128());
+  {
+    std::ofstream out(upload, std::ios::binary);
+    out.write(c->req.body().data(), static_cast<std::streamsize>(c->req.body().size()));
+    if (!out) {
+      std::error_code ec;
+      std::filesystem::remove(upload, ec);
+      return ReplyError(c, NotFound("unknown model '" + c->model + "' (no folder " +
+                                    (models_.repository() / c->model).string() + ")"));
+    }
+  }
+  auto version = RegisterVersion(models_.repository(), models_.store(), c->model, upload, options);
+  std::error_code ec;
+  std::filesystem::remove(upload, ec);
+  if (!version.ok()) return ReplyError(c, version.status());
+  // Load it (verified and warmed up); it takes unversioned traffic only once promoted.
+  Status load = models_.LoadModel(c->model);
+  auto handle = models_.Acquire(c->model, *version);
+  Reply(c, 201, Render([&](JsonWriter& w) {
+          w.StartObject();
+          w.Key("model");
+          WriteStr(w, c->model);
+          w.Key("version");
+          WriteStr(w, std::to_string(*version));
+          w.Key("state");
+          w.String(handle.ok() ? "READY" : "NOT_LOADED");
+          if (!handle.ok()) {
+            w.Key("error");
+            WriteStr(w, load.ok() ? handle.status().message() : load.message());
+          }
+          w.EndObject();
+        }));
+}
+
 void Api::Promote(std::unique_ptr<Call>& c) {
   c->model = std::string(c->params.Get("model"));
   rapidjson::Document doc;
@@ -803,7 +860,9 @@ void Api::Promote(std::unique_ptr<Call>& c) {
   if (!version.ok()) return ReplyError(c, version.status());
   if (!*version)
     return ReplyError(c, InvalidArgument("version: required (the version to promote)"));
-  auto change = models_.Promote(c->model, **version, Actor(c->req), OptionalString(doc, "reason"));
+  const bool force = doc.HasMember("force") && doc["force"].IsBool() && doc["force"].GetBool();
+  auto change =
+      models_.Promote(c->model, **version, Actor(c->req), OptionalString(doc, "reason"), force);
   if (!change.ok()) return ReplyError(c, change.status());
   Reply(c, 200, Render([&](JsonWriter& w) { WriteChange(w, c->model, *change); }));
 }

@@ -63,6 +63,7 @@ class Api {
   void V1Predict(std::unique_ptr<Call>& c);
   void Metrics(std::unique_ptr<Call>& c);
   void ListVersions(std::unique_ptr<Call>& c);
+  void RegisterUpload(std::unique_ptr<Call>& c);
   void Promote(std::unique_ptr<Call>& c);
   void Rollback(std::unique_ptr<Call>& c);
   void History(std::unique_ptr<Call>& c);

@@ -300,7 +300,7 @@ Result<ModelConfig> ParseModelConfigText(const std::string& text, const std::str
     VIGIL_RETURN_IF_ERROR(
         ctx.CheckKeys(root, "",
                       {"backend", "inputs", "outputs", "batching", "versions", "production_version",
-                       "request_timeout", "threads", "device"}));
+                       "promotion_gate", "request_timeout", "threads", "device"}));
     ModelConfig c;
     c.name = model_name;
     c.batching = defaults.batching;
@@ -346,6 +346,11 @@ Result<ModelConfig> ParseModelConfigText(const std::string& text, const std::str
       auto v = ctx.Int(root["production_version"], "production_version", 1, INT64_MAX);
       if (!v.ok()) return v.status();
       c.production_version = *v;
+    }
+    if (root["promotion_gate"].IsDefined()) {
+      auto g = ctx.String(root["promotion_gate"], "promotion_gate");
+      if (!g.ok()) return g.status();
+      c.promotion_gate = *g;
     }
     if (root["request_timeout"].IsDefined()) {
       auto d = ctx.Dur(root["request_timeout"], "request_timeout", std::chrono::milliseconds(1));

@@ -63,6 +63,9 @@ struct ModelConfig {
   BatchingConfig batching;
   VersionPolicy version_policy;
   std::optional<int64_t> production_version;
+  // When set (e.g. "accuracy"), promote requires the candidate's recorded metric to be
+  // >= the production version's (runbook 001's retraining gate); --force overrides.
+  std::string promotion_gate;
   std::chrono::milliseconds request_timeout{10'000};
   int threads = 1;  // intra-op threads per model instance
   std::string device = "cpu";

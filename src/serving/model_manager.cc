@@ -391,9 +391,42 @@ Status ModelManager::UnloadModel(const std::string& name) {
 
 Result<ModelManager::AliasChange> ModelManager::Promote(const std::string& model, int64_t version,
                                                         const std::string& actor,
-                                                        const std::string& reason) {
+                                                        const std::string& reason, bool force) {
   std::lock_guard lock(write_mu_);
-  return SetProduction(model, version, "promote", actor, reason);
+  if (!force) {
+    auto table = table_.load();
+    auto it = table->find(model);
+    if (it != table->end()) VIGIL_RETURN_IF_ERROR(CheckPromotionGate(*it->second, version));
+  }
+  return SetProduction(model, version, force ? "promote (forced)" : "promote", actor, reason);
+}
+
+Status ModelManager::CheckPromotionGate(const ModelSnapshot& snap, int64_t candidate) {
+  if (!snap.config || snap.config->promotion_gate.empty()) return Status::Ok();
+  const std::string& metric = snap.config->promotion_gate;
+  auto prod = snap.aliases.find("production");
+  if (prod == snap.aliases.end() || prod->second == candidate) return Status::Ok();
+  auto cand = store_.GetVersion(snap.name, candidate);
+  auto cur = store_.GetVersion(snap.name, prod->second);
+  if (!cand.ok()) return cand.status();
+  if (!cur.ok()) return cur.status();
+  auto value = [&](const std::optional<VersionRecord>& r) -> std::optional<double> {
+    if (!r) return std::nullopt;
+    auto m = r->metrics.find(metric);
+    return m == r->metrics.end() ? std::nullopt : std::optional<double>(m->second);
+  };
+  const auto c = value(*cand), p = value(*cur);
+  const std::string label = snap.name + ":" + std::to_string(candidate);
+  if (!c) {
+    return AlreadyExists("promotion gate: " + label + " has no recorded " + metric +
+                         " (register it with --metrics " + metric + "=...; or --force)");
+  }
+  if (p && *c < *p) {
+    return AlreadyExists("promotion gate: " + label + " " + metric + " " + std::to_string(*c) +
+                         " is below production version " + std::to_string(prod->second) + "'s " +
+                         std::to_string(*p) + " (use --force to promote anyway)");
+  }
+  return Status::Ok();
 }
 
 Result<ModelManager::AliasChange> ModelManager::Rollback(const std::string& model,

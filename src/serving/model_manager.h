@@ -105,8 +105,10 @@ class ModelManager {
   };
   // Makes `version` the production version (loading and checking it first when it is
   // not loaded); the old production becomes "previous". Recorded in the history.
+  // With the config's promotion_gate, the candidate's recorded metric must be >= the
+  // production version's (AlreadyExists = HTTP 409 otherwise) unless `force`.
   Result<AliasChange> Promote(const std::string& model, int64_t version, const std::string& actor,
-                              const std::string& reason);
+                              const std::string& reason, bool force = false);
   // Back to `to`, or to the "previous" alias when not given.
   Result<AliasChange> Rollback(const std::string& model, std::optional<int64_t> to,
                                const std::string& actor, const std::string& reason);
@@ -143,6 +145,7 @@ class ModelManager {
   Result<AliasChange> SetProduction(const std::string& model, int64_t version,
                                     const std::string& action, const std::string& actor,
                                     const std::string& reason);
+  Status CheckPromotionGate(const ModelSnapshot& snap, int64_t candidate);
   void Publish(std::shared_ptr<const ModelTable> table);
   void Retire(LoadedVersion* v);
   void ReaperLoop();

@@ -24,6 +24,14 @@ TEST(Strings, ConstantTimeEquals) {
   EXPECT_FALSE(ConstantTimeEquals("", "x"));
 }
 
+TEST(Strings, QueryValuesArePercentDecoded) {
+  EXPECT_EQ(QueryValue("a=1&description=MLP%20v2+big&x", "description"), "MLP v2 big");
+  EXPECT_EQ(QueryValue("a=1&x", "x"), "");
+  EXPECT_FALSE(QueryValue("a=1", "b").has_value());
+  EXPECT_FALSE(QueryValue("a=%4", "a").has_value());
+  EXPECT_FALSE(PercentDecode("%zz").has_value());
+}
+
 TEST(Strings, JsonQuoteEscapes) {
   EXPECT_EQ(JsonQuote("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
 }

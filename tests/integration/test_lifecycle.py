@@ -157,3 +157,70 @@ def test_promote_and_rollback_under_load_lose_no_request(server):
     assert len(statuses) >= 16 * 20
     assert set(statuses) == {200}, {s: statuses.count(s) for s in set(statuses)}
     assert seen_versions <= {"1", "2"}
+
+
+def test_register_upload_then_promote_with_accuracy_gate(start_server):
+    def prepare(repo):
+        cfg = repo / "iris" / "config.yaml"
+        cfg.write_text(cfg.read_text() + "promotion_gate: accuracy\n")
+
+    s = start_server(models=("iris",), prepare=prepare)
+    url = f"http://127.0.0.1:{s.port}"
+    artifact = s.repo / "iris" / "2" / "model.pt"
+
+    def cli(*args):
+        return subprocess.run([VIGIL_BIN, *args, "--url", url], capture_output=True, text=True,
+                              timeout=60)
+
+    # Upload through the CLI: version 3, with metrics and a description.
+    r = cli("models", "register", "iris", str(artifact), "--description", "MLP retrained",
+            "--metrics", "accuracy=0.95")
+    assert r.returncode == 0, r.stderr
+    body = json.loads(r.stdout)
+    assert body == {"model": "iris", "version": "3", "state": "READY"}
+    versions = {v["version"]: v for v in s.get("/api/v1/models/iris/versions").json()["versions"]}
+    assert versions["3"]["metrics"] == {"accuracy": 0.95}
+    assert versions["3"]["description"] == "MLP retrained"
+    assert versions["3"]["source"] == "upload"
+    assert versions["3"]["files"][0]["path"] == "model.pt"
+    assert versions["3"]["files"][0]["sha256"] == versions["2"]["files"][0]["sha256"]
+    # Production (v1) has no recorded accuracy: v3 passes the gate.
+    assert cli("promote", "iris", "3").returncode == 0
+    # A worse candidate is refused with the numbers, unless forced.
+    r = s.call("POST", "/api/v1/models/iris/versions?metrics=accuracy%3D0.80&version=7",
+               body=artifact.read_bytes(), headers={"Content-Type": "application/octet-stream"})
+    assert r.status == 201, r
+    r = cli("promote", "iris", "7")
+    assert r.returncode == 2 and "accuracy 0.800000 is below production version 3's 0.950000" in r.stderr
+    assert production(s) == "3"
+    r = cli("promote", "iris", "7", "--force", "--reason", "hotfix")
+    assert r.returncode == 0, r.stderr
+    assert production(s) == "7"
+    assert s.get("/api/v1/models/iris/history").json()["history"][0]["action"] == "promote (forced)"
+    # Versions are immutable; a bad upload is refused.
+    r = s.call("POST", "/api/v1/models/iris/versions?version=7", body=b"x")
+    assert r.status == 409 and "already has a version 7" in r.json()["error"]
+    assert s.post("/api/v1/models/iris/versions", "").status == 400
+    assert s.call("POST", "/api/v1/models/ghost/versions", body=b"x").status == 404
+    r = s.call("POST", "/api/v1/models/iris/versions?metrics=accuracy", body=b"x")
+    assert r.status == 400 and "NAME=NUMBER" in r.json()["error"]
+
+
+def test_register_offline_into_repository(tmp_path):
+    import shutil
+    from conftest import copy_examples
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    copy_examples(str(repo), ("iris",))
+    data = tmp_path / "data"
+    r = subprocess.run([VIGIL_BIN, "models", "register", "iris", str(repo / "iris" / "2"),
+                        "--model-repository", str(repo), "--data-dir", str(data),
+                        "--metrics", "accuracy=0.97"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "registered iris version 3" in r.stdout
+    assert (repo / "iris" / "3" / "model.pt").exists()
+    assert not any(p.name.startswith(".staging") for p in (repo / "iris").iterdir())
+    r = subprocess.run([VIGIL_BIN, "models", "register", "iris", str(repo / "iris" / "2"),
+                        "--model-repository", str(repo), "--data-dir", str(data),
+                        "--version", "3"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "already has a version 3" in r.stderr
