@@ -89,17 +89,20 @@ class TorchScriptInstance final : public ModelInstance {
       }
       return outputs;
     } catch (const std::exception& e) {
-      return Internal(std::string("torchscript forward failed: ") + FirstLine(e.what()));
+      return Internal(std::string("torchscript forward failed: ") + LastLine(e.what()));
     }
   }
 
   std::vector<std::filesystem::path> Files() const override { return {file_}; }
 
  private:
-  static std::string FirstLine(const char* what) {
+  // TorchScript runtime errors open with a generic line and end with the real one
+  // ("RuntimeError: boom"): keep the last non-empty line.
+  static std::string LastLine(const char* what) {
     std::string s(what);
-    auto nl = s.find('\n');
-    return nl == std::string::npos ? s : s.substr(0, nl);
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    auto nl = s.rfind('\n');
+    return nl == std::string::npos ? s : s.substr(nl + 1);
   }
 
   torch::jit::Module module_;

@@ -27,6 +27,7 @@ struct Call {
   VersionMetrics* metrics = nullptr;  // inference calls: the version's series
   std::string model, version;         // for the access log
   std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
+  std::optional<FallbackInfo> fallback;                      // set when a fallback model answers
 };
 
 namespace {
@@ -170,6 +171,8 @@ void WriteModelStatus(JsonWriter& w, const ModelSnapshot& m) {
       WriteStr(w, Iso8601(lv.loaded_at));
       w.Key("queue_depth");
       w.Uint64(lv.batcher->queue_size());
+      w.Key("circuit_breaker");
+      WriteStr(w, BreakerStateName(lv.breaker->state()));
     }
     if (!v.error.empty()) {
       w.Key("last_error");
@@ -384,8 +387,66 @@ void Api::ModelReady(std::unique_ptr<Call>& c) {
 
 // --- inference ----------------------------------------------------------------
 
+Result<VersionHandle> Api::AcquireFallback(Call& c, const ModelConfig& primary,
+                                           const std::string& reason) {
+  if (primary.fallback_model.empty()) {
+    return Unavailable(reason + "; no fallback configured for model '" + primary.name + "'");
+  }
+  auto h = models_.Acquire(primary.fallback_model, primary.fallback_version);
+  if (!h.ok()) {
+    return Unavailable(reason + "; fallback '" + primary.fallback_model +
+                       "' is unavailable too: " + h.status().message());
+  }
+  const auto& fin = (*h)->config->inputs;
+  bool same = fin.size() == primary.inputs.size();
+  for (size_t i = 0; same && i < fin.size(); ++i) {
+    same = fin[i].name == primary.inputs[i].name && fin[i].dtype == primary.inputs[i].dtype &&
+           fin[i].shape == primary.inputs[i].shape;
+  }
+  if (!same) {
+    return Unavailable(reason + "; fallback '" + primary.fallback_model +
+                       "' takes different inputs");
+  }
+  c.fallback = FallbackInfo{(*h)->model, (*h)->version, reason};
+  c.headers.emplace_back("X-Vigil-Fallback", (*h)->model + ":" + std::to_string((*h)->version));
+  LogWarn("answering from the fallback", {{"trace_id", c.trace_id},
+                                          {"model", primary.name},
+                                          {"fallback", (*h)->model},
+                                          {"fallback_version", (*h)->version},
+                                          {"reason", reason}});
+  return h;
+}
+
+Result<VersionHandle> Api::AcquireForInference(Call& c, std::string_view selector) {
+  auto h = models_.AcquireBySelector(c.model, selector);
+  if (h.ok()) c.version = std::to_string((*h)->version);
+  if (h.ok() || h.status().code() != StatusCode::kFailedPrecondition) return h;
+  // Known but not ready (not loaded, failed): the fallback answers when there is one.
+  auto table = models_.Snapshot();
+  auto it = table->find(c.model);
+  if (it == table->end() || !it->second->config || it->second->config->fallback_model.empty()) {
+    return h;
+  }
+  return AcquireFallback(c, *it->second->config, h.status().message());
+}
+
 void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Tensor> inputs,
                  int64_t rows, std::optional<int64_t> timeout_ms, WriteFn write) {
+  CircuitBreaker* breaker = nullptr;
+  if (!c->fallback) {
+    if (handle->breaker->Allow()) {
+      breaker = handle->breaker.get();
+    } else {
+      const std::string reason =
+          "circuit breaker open for " + handle->model + ":" + std::to_string(handle->version);
+      auto fb = AcquireFallback(*c, *handle->config, reason);
+      if (!fb.ok()) {
+        handle->metrics->RecordError(ErrorCategory::kOverload);
+        return ReplyError(c, fb.status());
+      }
+      handle = std::move(*fb);
+    }
+  }
   auto req = std::make_unique<InferenceRequest>();
   req->inputs = std::move(inputs);
   req->rows = rows;
@@ -398,9 +459,19 @@ void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Ten
   // std::function needs a copyable target: the call travels in a shared holder.
   auto holder = std::make_shared<std::unique_ptr<Call>>(std::move(c));
   req->done = [this, holder, handle = std::move(handle), write = std::move(write), prediction_id,
-               enqueued = req->enqueued](InferenceResult&& r) {
+               breaker, enqueued = req->enqueued](InferenceResult&& r) {
     handle->metrics->inference_latency->Observe(
         std::chrono::duration<double>(SteadyClock::Instance().Now() - enqueued).count());
+    if (breaker) {
+      const ErrorCategory category = CategoryFor(r.status.code());
+      if (r.status.ok()) {
+        breaker->RecordSuccess();
+      } else if (category == ErrorCategory::kBackend || category == ErrorCategory::kTimeout) {
+        breaker->RecordFailure();
+      } else {
+        breaker->Cancel();
+      }
+    }
     // The batcher's worker only runs models: the response is built on the I/O thread.
     Responder& responder = (*holder)->responder;
     responder.Post([this, holder, handle, write, prediction_id, r = std::move(r)]() {
@@ -412,7 +483,7 @@ void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Ten
       }
       m.success->Increment();
       std::string body;
-      write(body, r.outputs, prediction_id);
+      write(body, *handle, r.outputs, prediction_id, call->fallback ? &*call->fallback : nullptr);
       Reply(call, 200, std::move(body));
     });
   };
@@ -420,7 +491,8 @@ void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Ten
 }
 
 void Api::OipInfer(std::unique_ptr<Call>& c) {
-  auto h = AcquireFromPath(*c);
+  c->model = std::string(c->params.Get("model"));
+  auto h = AcquireForInference(*c, c->params.Get("version"));
   if (!h.ok()) {
     c->metrics =
         &metrics_.ForVersion(models_.Snapshot()->count(c->model) ? c->model : "unknown", "");
@@ -438,14 +510,13 @@ void Api::OipInfer(std::unique_ptr<Call>& c) {
   }
   auto inputs = std::move(oip->data.inputs);
   const int64_t rows = oip->data.rows;
-  auto config = handle->config;
-  const int64_t version = handle->version;
   Submit(c, std::move(handle), std::move(inputs), rows, oip->timeout_ms,
-         [config, version, oip](std::string& body, const std::vector<Tensor>& outputs,
-                                std::string_view prediction_id) {
+         [oip](std::string& body, const LoadedVersion& answered, const std::vector<Tensor>& outputs,
+               std::string_view prediction_id, const FallbackInfo* fallback) {
            rapidjson::StringBuffer sb;
            JsonWriter w(sb);
-           WriteOipInferResponse(w, *config, version, *oip, outputs, prediction_id);
+           WriteOipInferResponse(w, *answered.config, answered.version, *oip, outputs,
+                                 prediction_id, fallback);
            body.assign(sb.GetString(), sb.GetSize());
          });
 }
@@ -471,14 +542,13 @@ void Api::V1Predict(std::unique_ptr<Call>& c) {
                                         "\"production\""));
     }
   }
-  auto h = models_.AcquireBySelector(c->model, selector);
+  auto h = AcquireForInference(*c, selector);
   if (!h.ok()) {
     c->metrics =
         &metrics_.ForVersion(models_.Snapshot()->count(c->model) ? c->model : "unknown", "");
     return ReplyError(c, h.status());
   }
   VersionHandle handle = std::move(*h);
-  c->version = std::to_string(handle->version);
   c->metrics = handle->metrics;
   if (!doc.HasMember("instances")) {
     handle->metrics->RecordError(ErrorCategory::kValidation);
@@ -490,14 +560,13 @@ void Api::V1Predict(std::unique_ptr<Call>& c) {
     handle->metrics->RecordError(ErrorCategory::kValidation);
     return ReplyError(c, st);
   }
-  auto config = handle->config;
-  const int64_t v = handle->version;
   Submit(c, std::move(handle), std::move(in.inputs), in.rows, std::nullopt,
-         [config, v](std::string& body, const std::vector<Tensor>& outputs,
-                     std::string_view prediction_id) {
+         [](std::string& body, const LoadedVersion& answered, const std::vector<Tensor>& outputs,
+            std::string_view prediction_id, const FallbackInfo* fallback) {
            rapidjson::StringBuffer sb;
            JsonWriter w(sb);
-           WritePredictResponse(w, *config, v, outputs, prediction_id);
+           WritePredictResponse(w, *answered.config, answered.version, outputs, prediction_id,
+                                fallback);
            body.assign(sb.GetString(), sb.GetSize());
          });
 }
@@ -650,6 +719,12 @@ void Api::HealthDetailed(std::unique_ptr<Call>& c) {
 }
 
 void Api::Metrics(std::unique_ptr<Call>& c) {
+  // Breakers change state with time (open -> half-open): read them at scrape time.
+  for (const auto& [name, m] : *models_.Snapshot()) {
+    for (const auto& [v, h] : m->ready) {
+      h->metrics->breaker_state->Set(static_cast<double>(h->breaker->state()));
+    }
+  }
   Reply(c, 200, metrics_.Serialize(), "text/plain; version=0.0.4; charset=utf-8");
 }
 

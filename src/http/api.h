@@ -12,6 +12,7 @@
 #include <string>
 
 #include "http/auth.h"
+#include "http/json_codec.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "serving/model_manager.h"
@@ -75,9 +76,16 @@ class Api {
 
   // Resolves {model} and optional {version} path parameters.
   Result<VersionHandle> AcquireFromPath(Call& c);
+  // Like AcquireBySelector, but a model that is not ready is answered by its fallback.
+  Result<VersionHandle> AcquireForInference(Call& c, std::string_view selector);
+  // The primary's fallback version, checked to take the same inputs; records it in `c`.
+  Result<VersionHandle> AcquireFallback(Call& c, const ModelConfig& primary,
+                                        const std::string& reason);
   // Submits an inference; `write` renders the 200 body from the outputs.
-  using WriteFn = std::function<void(std::string& body, const std::vector<Tensor>& outputs,
-                                     std::string_view prediction_id)>;
+  // Renders the 200 body; `answered` is the version that ran (the fallback's, if one did).
+  using WriteFn = std::function<void(std::string& body, const LoadedVersion& answered,
+                                     const std::vector<Tensor>& outputs,
+                                     std::string_view prediction_id, const FallbackInfo* fallback)>;
   void Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Tensor> inputs,
               int64_t rows, std::optional<int64_t> timeout_ms, WriteFn write);
 

@@ -320,9 +320,21 @@ Status ParseOipInferRequest(const rapidjson::Value& doc, const ModelConfig& conf
   return Status::Ok();
 }
 
+static void WriteFallback(JsonWriter& w, const FallbackInfo& f) {
+  w.Key("fallback");
+  w.StartObject();
+  w.Key("model");
+  w.String(f.model.c_str());
+  w.Key("version");
+  w.String(std::to_string(f.version).c_str());
+  w.Key("reason");
+  w.String(f.reason.c_str());
+  w.EndObject();
+}
+
 void WriteOipInferResponse(JsonWriter& w, const ModelConfig& config, int64_t version,
                            const OipRequest& req, const std::vector<Tensor>& outputs,
-                           std::string_view prediction_id) {
+                           std::string_view prediction_id, const FallbackInfo* fallback) {
   w.StartObject();
   w.Key("model_name");
   w.String(config.name.data(), static_cast<rapidjson::SizeType>(config.name.size()));
@@ -337,6 +349,7 @@ void WriteOipInferResponse(JsonWriter& w, const ModelConfig& config, int64_t ver
   w.StartObject();
   w.Key("prediction_id");
   w.String(prediction_id.data(), static_cast<rapidjson::SizeType>(prediction_id.size()));
+  if (fallback) WriteFallback(w, *fallback);
   w.EndObject();
   w.Key("outputs");
   w.StartArray();
@@ -454,7 +467,8 @@ Status ParseInstances(const rapidjson::Value& instances, const ModelConfig& conf
 }
 
 void WritePredictResponse(JsonWriter& w, const ModelConfig& config, int64_t version,
-                          const std::vector<Tensor>& outputs, std::string_view prediction_id) {
+                          const std::vector<Tensor>& outputs, std::string_view prediction_id,
+                          const FallbackInfo* fallback) {
   const TensorSpec& spec = config.outputs[0];
   const Tensor& t = outputs[0];
   const int64_t rows = t.shape[0];
@@ -466,6 +480,7 @@ void WritePredictResponse(JsonWriter& w, const ModelConfig& config, int64_t vers
   w.String(std::to_string(version).c_str());
   w.Key("prediction_id");
   w.String(prediction_id.data(), static_cast<rapidjson::SizeType>(prediction_id.size()));
+  if (fallback) WriteFallback(w, *fallback);
   w.Key("predictions");
   w.StartArray();
   for (int64_t r = 0; r < rows; ++r) {

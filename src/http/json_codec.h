@@ -31,6 +31,13 @@ struct InferInputs {
   int64_t rows = 0;
 };
 
+// Set when a fallback model answered instead of the requested one (DESIGN §9.3).
+struct FallbackInfo {
+  std::string model;
+  int64_t version = 0;
+  std::string reason;
+};
+
 struct OipRequest {
   std::optional<std::string> id;
   InferInputs data;
@@ -42,9 +49,11 @@ struct OipRequest {
 Status ParseOipInferRequest(const rapidjson::Value& doc, const ModelConfig& config,
                             OipRequest& out);
 
+// `config`/`version`: the model that answered; `fallback` (nullable): why it was not the
+// requested one.
 void WriteOipInferResponse(JsonWriter& w, const ModelConfig& config, int64_t version,
                            const OipRequest& req, const std::vector<Tensor>& outputs,
-                           std::string_view prediction_id);
+                           std::string_view prediction_id, const FallbackInfo* fallback = nullptr);
 
 // /v1/predict "instances": rows as arrays ([[5.1, 3.5, 1.4, 0.2]]) or as objects keyed
 // by feature name ([{"sepal_length": 5.1, ...}]). Models with exactly one input only.
@@ -52,7 +61,8 @@ Status ParseInstances(const rapidjson::Value& instances, const ModelConfig& conf
                       InferInputs& out);
 
 void WritePredictResponse(JsonWriter& w, const ModelConfig& config, int64_t version,
-                          const std::vector<Tensor>& outputs, std::string_view prediction_id);
+                          const std::vector<Tensor>& outputs, std::string_view prediction_id,
+                          const FallbackInfo* fallback = nullptr);
 
 // Shortest round-trip text of a float/double (so 0.1f prints as 0.1).
 void WriteFloat(JsonWriter& w, float v);

@@ -297,10 +297,10 @@ Result<ModelConfig> ParseModelConfigText(const std::string& text, const std::str
                            Ctx::Describe(root));
   }
   try {
-    VIGIL_RETURN_IF_ERROR(
-        ctx.CheckKeys(root, "",
-                      {"backend", "inputs", "outputs", "batching", "versions", "production_version",
-                       "promotion_gate", "request_timeout", "threads", "device"}));
+    VIGIL_RETURN_IF_ERROR(ctx.CheckKeys(
+        root, "",
+        {"backend", "inputs", "outputs", "batching", "versions", "production_version",
+         "promotion_gate", "circuit_breaker", "fallback", "request_timeout", "threads", "device"}));
     ModelConfig c;
     c.name = model_name;
     c.batching = defaults.batching;
@@ -346,6 +346,51 @@ Result<ModelConfig> ParseModelConfigText(const std::string& text, const std::str
       auto v = ctx.Int(root["production_version"], "production_version", 1, INT64_MAX);
       if (!v.ok()) return v.status();
       c.production_version = *v;
+    }
+    if (root["circuit_breaker"].IsDefined()) {
+      const YAML::Node b = root["circuit_breaker"];
+      if (!b.IsMap()) {
+        return ctx.Error("circuit_breaker", "expected a mapping, got " + Ctx::Describe(b));
+      }
+      VIGIL_RETURN_IF_ERROR(ctx.CheckKeys(
+          b, "circuit_breaker", {"failure_threshold", "recovery_timeout", "half_open_max_calls"}));
+      if (b["failure_threshold"].IsDefined()) {
+        auto v = ctx.Int(b["failure_threshold"], "circuit_breaker.failure_threshold", 1, 1000000);
+        if (!v.ok()) return v.status();
+        c.circuit_breaker.failure_threshold = static_cast<int>(*v);
+      }
+      if (b["recovery_timeout"].IsDefined()) {
+        // Runbook 000 writes seconds: a bare number is seconds.
+        auto d = ctx.Dur(b["recovery_timeout"], "circuit_breaker.recovery_timeout",
+                         std::chrono::seconds(1));
+        if (!d.ok()) return d.status();
+        c.circuit_breaker.recovery_timeout = *d;
+      }
+      if (b["half_open_max_calls"].IsDefined()) {
+        auto v = ctx.Int(b["half_open_max_calls"], "circuit_breaker.half_open_max_calls", 1, 10000);
+        if (!v.ok()) return v.status();
+        c.circuit_breaker.half_open_max_calls = static_cast<int>(*v);
+      }
+    }
+    if (root["fallback"].IsDefined()) {
+      auto f = ctx.String(root["fallback"], "fallback");
+      if (!f.ok()) return f.status();
+      const auto colon = f->find(':');
+      c.fallback_model = f->substr(0, colon);
+      if (colon != std::string::npos) {
+        YAML::Node v(f->substr(colon + 1));
+        auto version = ctx.Int(v, "fallback", 1, INT64_MAX);
+        if (!version.ok()) {
+          return ctx.Error("fallback", "expected MODEL or MODEL:VERSION, got '" + *f + "'");
+        }
+        c.fallback_version = *version;
+      }
+      if (c.fallback_model.empty() || (c.fallback_model == model_name && !c.fallback_version)) {
+        return ctx.Error("fallback",
+                         "expected another model (MODEL) or another version "
+                         "(MODEL:VERSION), got '" +
+                             *f + "'");
+      }
     }
     if (root["promotion_gate"].IsDefined()) {
       auto g = ctx.String(root["promotion_gate"], "promotion_gate");

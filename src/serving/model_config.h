@@ -17,6 +17,7 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
+#include "serving/circuit_breaker.h"
 
 namespace vigil {
 
@@ -66,6 +67,10 @@ struct ModelConfig {
   // When set (e.g. "accuracy"), promote requires the candidate's recorded metric to be
   // >= the production version's (runbook 001's retraining gate); --force overrides.
   std::string promotion_gate;
+  BreakerPolicy circuit_breaker;  // per version
+  // fallback: MODEL[:VERSION] answers while this model's breaker is open or it is not ready.
+  std::string fallback_model;
+  std::optional<int64_t> fallback_version;
   std::chrono::milliseconds request_timeout{10'000};
   int threads = 1;  // intra-op threads per model instance
   std::string device = "cpu";

@@ -162,6 +162,7 @@ Result<VersionHandle> ModelManager::LoadVersion(const std::shared_ptr<const Mode
   raw->metrics = &metrics_.ForVersion(config->name, vname);
   raw->batcher = std::make_unique<Batcher>(config->batching, raw->instance.get(), config->outputs,
                                            raw->metrics);
+  raw->breaker = std::make_unique<CircuitBreaker>(config->circuit_breaker, SteadyClock::Instance());
   raw->load_seconds = seconds;
   raw->loaded_at = std::chrono::system_clock::now();
   LogInfo("model version loaded", {{"model", config->name},

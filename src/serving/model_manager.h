@@ -27,6 +27,7 @@
 
 #include "backends/model_instance.h"
 #include "serving/batcher.h"
+#include "serving/circuit_breaker.h"
 #include "serving/model_config.h"
 #include "serving/serving_metrics.h"
 #include "store/store.h"
@@ -43,6 +44,7 @@ struct LoadedVersion {
   std::shared_ptr<const ModelConfig> config;
   std::unique_ptr<ModelInstance> instance;
   std::unique_ptr<Batcher> batcher;  // destroyed before `instance`
+  std::unique_ptr<CircuitBreaker> breaker;
   VersionMetrics* metrics = nullptr;
   double load_seconds = 0;
   std::chrono::system_clock::time_point loaded_at;

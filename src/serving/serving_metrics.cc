@@ -91,6 +91,11 @@ ServingMetrics::ServingMetrics(std::string environment)
            .Help("1 for each alias (production, previous, ...) and the version it names")
            .Labels(constant)
            .Register(r);
+  breaker_state_ = &prometheus::BuildGauge()
+                        .Name("ml_circuit_breaker_state")
+                        .Help("Circuit breaker per model version: 0 closed, 1 open, 2 half-open")
+                        .Labels(constant)
+                        .Register(r);
   rollbacks_ = &prometheus::BuildCounter()
                     .Name("ml_rollback_total")
                     .Help("Rollbacks of a model's production version")
@@ -139,6 +144,7 @@ VersionMetrics& ServingMetrics::ForVersion(const std::string& model, const std::
   m->request_duration = &request_duration_->Add(mv, LatencyBuckets());
   m->batch_size = &batch_size_->Add(mv, BatchBuckets());
   m->queue_size = &queue_size_->Add(mv);
+  m->breaker_state = &breaker_state_->Add(mv);
   slot = std::move(m);
   return *slot;
 }

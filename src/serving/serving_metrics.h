@@ -34,6 +34,8 @@ struct VersionMetrics {
   prometheus::Histogram* request_duration = nullptr;  // model_serving_request_duration_seconds
   prometheus::Histogram* batch_size = nullptr;        // model_serving_batch_size
   prometheus::Gauge* queue_size = nullptr;            // model_serving_queue_size
+  prometheus::Gauge* breaker_state =
+      nullptr;  // ml_circuit_breaker_state: 0 closed, 1 open, 2 half-open
 
   // model_serving_requests_total{code}; resolved lazily per status code.
   prometheus::Counter& RequestsWithCode(int code);
@@ -77,6 +79,7 @@ class ServingMetrics {
   prometheus::Family<prometheus::Counter>* load_failures_;
   prometheus::Family<prometheus::Gauge>* build_info_;
   prometheus::Family<prometheus::Gauge>* version_info_;
+  prometheus::Family<prometheus::Gauge>* breaker_state_;
   prometheus::Family<prometheus::Counter>* rollbacks_;
 
   std::mutex mu_;
