@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -297,10 +298,11 @@ Result<ModelConfig> ParseModelConfigText(const std::string& text, const std::str
                            Ctx::Describe(root));
   }
   try {
-    VIGIL_RETURN_IF_ERROR(ctx.CheckKeys(
-        root, "",
-        {"backend", "inputs", "outputs", "batching", "versions", "production_version",
-         "promotion_gate", "circuit_breaker", "fallback", "request_timeout", "threads", "device"}));
+    VIGIL_RETURN_IF_ERROR(
+        ctx.CheckKeys(root, "",
+                      {"backend", "inputs", "outputs", "batching", "versions", "production_version",
+                       "promotion_gate", "circuit_breaker", "fallback", "warmup", "smoke_tests",
+                       "request_timeout", "threads", "device"}));
     ModelConfig c;
     c.name = model_name;
     c.batching = defaults.batching;
@@ -390,6 +392,65 @@ Result<ModelConfig> ParseModelConfigText(const std::string& text, const std::str
                          "expected another model (MODEL) or another version "
                          "(MODEL:VERSION), got '" +
                              *f + "'");
+      }
+    }
+    if (root["warmup"].IsDefined()) {
+      const YAML::Node w = root["warmup"];
+      if (!w.IsMap()) return ctx.Error("warmup", "expected {requests: N}, got " + Ctx::Describe(w));
+      VIGIL_RETURN_IF_ERROR(ctx.CheckKeys(w, "warmup", {"requests"}));
+      auto n = ctx.Int(w["requests"], "warmup.requests", 0, 100000);
+      if (!n.ok()) return n.status();
+      c.warmup_requests = static_cast<int>(*n);
+    }
+    if (root["smoke_tests"].IsDefined()) {
+      const YAML::Node list = root["smoke_tests"];
+      if (!list.IsSequence()) {
+        return ctx.Error("smoke_tests", "expected a list of {input, expect_label | expect_range}");
+      }
+      if (c.inputs.size() != 1) {
+        return ctx.Error("smoke_tests", "smoke tests need a model with exactly one input");
+      }
+      for (size_t i = 0; i < list.size(); ++i) {
+        const std::string f = "smoke_tests[" + std::to_string(i) + "]";
+        const YAML::Node t = list[i];
+        if (!t.IsMap()) return ctx.Error(f, "expected a mapping, got " + Ctx::Describe(t));
+        VIGIL_RETURN_IF_ERROR(ctx.CheckKeys(t, f, {"input", "expect_label", "expect_range"}));
+        SmokeTest st;
+        const YAML::Node in = t["input"];
+        if (!in.IsSequence() || static_cast<int64_t>(in.size()) != c.inputs[0].row_elements()) {
+          return ctx.Error(f + ".input", "expected a list of " +
+                                             std::to_string(c.inputs[0].row_elements()) +
+                                             " numbers (one row)");
+        }
+        for (size_t k = 0; k < in.size(); ++k) {
+          auto v = ctx.Number(in[k], f + ".input[" + std::to_string(k) + "]");
+          if (!v.ok()) return v.status();
+          st.input.push_back(*v);
+        }
+        if (t["expect_label"].IsDefined()) {
+          auto l = ctx.String(t["expect_label"], f + ".expect_label");
+          if (!l.ok()) return l.status();
+          const auto& labels = c.outputs[0].labels;
+          if (std::find(labels.begin(), labels.end(), *l) == labels.end()) {
+            return ctx.Error(f + ".expect_label", "'" + *l + "' is not one of outputs[0].labels");
+          }
+          st.expect_label = *l;
+        }
+        if (t["expect_range"].IsDefined()) {
+          const YAML::Node r = t["expect_range"];
+          if (!r.IsSequence() || r.size() != 2) {
+            return ctx.Error(f + ".expect_range", "expected [min, max]");
+          }
+          auto lo = ctx.Number(r[0], f + ".expect_range[0]");
+          if (!lo.ok()) return lo.status();
+          auto hi = ctx.Number(r[1], f + ".expect_range[1]");
+          if (!hi.ok()) return hi.status();
+          st.expect_range = std::make_pair(*lo, *hi);
+        }
+        if (st.expect_label.empty() && !st.expect_range) {
+          return ctx.Error(f, "expected expect_label or expect_range");
+        }
+        c.smoke_tests.push_back(std::move(st));
       }
     }
     if (root["promotion_gate"].IsDefined()) {

@@ -56,6 +56,13 @@ struct ModelDefaults {
   std::string device = "cpu";
 };
 
+// A check run before a version takes traffic: one input row and what must come out.
+struct SmokeTest {
+  std::vector<double> input;                              // one row of the (single) input
+  std::string expect_label;                               // the classifier's label, or ""
+  std::optional<std::pair<double, double>> expect_range;  // every value of the first output
+};
+
 struct ModelConfig {
   std::string name;
   std::string backend;  // torchscript | xgboost
@@ -68,6 +75,8 @@ struct ModelConfig {
   // >= the production version's (runbook 001's retraining gate); --force overrides.
   std::string promotion_gate;
   BreakerPolicy circuit_breaker;  // per version
+  int warmup_requests = 2;        // synthetic one-row requests before taking traffic
+  std::vector<SmokeTest> smoke_tests;
   // fallback: MODEL[:VERSION] answers while this model's breaker is open or it is not ready.
   std::string fallback_model;
   std::optional<int64_t> fallback_version;

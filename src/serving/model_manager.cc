@@ -44,33 +44,90 @@ std::vector<int64_t> WantedVersions(const ModelConfig& c, const std::vector<int6
   return {wanted.begin(), wanted.end()};
 }
 
-// Runs a one-row request of zeros straight on the instance: triggers libtorch's lazy
-// initialisation before the version takes traffic and checks the outputs against the
-// config.
-Status WarmUp(ModelInstance& instance, const ModelConfig& c) {
-  std::vector<Tensor> inputs;
-  for (const auto& spec : c.inputs) {
-    std::vector<int64_t> shape = spec.shape;
-    shape[0] = 1;
-    inputs.push_back(Tensor::Make(spec.name, spec.dtype, std::move(shape)));
-  }
-  for (int i = 0; i < 2; ++i) {
-    auto out = instance.Infer(inputs);
-    if (!out.ok()) return out.status().WithPrefix("warm-up inference failed");
-    if (out->size() < c.outputs.size()) {
-      return FailedPrecondition("warm-up: the model produced " + std::to_string(out->size()) +
-                                " outputs, the config declares " +
-                                std::to_string(c.outputs.size()));
+// One row of input `spec` holding `values` (or zeros), converted to its dtype.
+Tensor OneRow(const TensorSpec& spec, const std::vector<double>& values) {
+  std::vector<int64_t> shape = spec.shape;
+  shape[0] = 1;
+  Tensor t = Tensor::Make(spec.name, spec.dtype, std::move(shape));
+  for (size_t i = 0; i < values.size() && i < static_cast<size_t>(t.elements()); ++i) {
+    switch (t.dtype) {
+      case DataType::kBool:
+        t.data<uint8_t>()[i] = values[i] != 0;
+        break;
+      case DataType::kInt32:
+        t.data<int32_t>()[i] = static_cast<int32_t>(values[i]);
+        break;
+      case DataType::kInt64:
+        t.data<int64_t>()[i] = static_cast<int64_t>(values[i]);
+        break;
+      case DataType::kFp32:
+        t.data<float>()[i] = static_cast<float>(values[i]);
+        break;
+      case DataType::kFp64:
+        t.data<double>()[i] = values[i];
+        break;
     }
-    for (size_t o = 0; o < c.outputs.size(); ++o) {
-      const Tensor& t = (*out)[o];
-      const TensorSpec& spec = c.outputs[o];
-      if (t.dtype != spec.dtype || t.shape.empty() || t.shape[0] != 1 ||
-          ElementCount(t.shape) != spec.row_elements()) {
-        return FailedPrecondition(
-            "warm-up: output '" + spec.name + "' is " + std::string(DataTypeName(t.dtype)) + " " +
-            ShapeToString(t.shape) + " for one row, the config declares " +
-            std::string(DataTypeName(spec.dtype)) + " " + ShapeToString(spec.shape));
+  }
+  return t;
+}
+
+Status CheckOutputs(const std::vector<Tensor>& out, const ModelConfig& c) {
+  if (out.size() < c.outputs.size()) {
+    return FailedPrecondition("the model produced " + std::to_string(out.size()) +
+                              " outputs, the config declares " + std::to_string(c.outputs.size()));
+  }
+  for (size_t o = 0; o < c.outputs.size(); ++o) {
+    const Tensor& t = out[o];
+    const TensorSpec& spec = c.outputs[o];
+    if (t.dtype != spec.dtype || t.shape.empty() || t.shape[0] != 1 ||
+        ElementCount(t.shape) != spec.row_elements()) {
+      return FailedPrecondition(
+          "output '" + spec.name + "' is " + std::string(DataTypeName(t.dtype)) + " " +
+          ShapeToString(t.shape) + " for one row, the config declares " +
+          std::string(DataTypeName(spec.dtype)) + " " + ShapeToString(spec.shape));
+    }
+  }
+  return Status::Ok();
+}
+
+// Before a version takes traffic: `warmup_requests` one-row requests of zeros (they
+// also trigger libtorch's lazy initialisation) and every smoke test of the config.
+Status WarmUpAndSmokeTest(ModelInstance& instance, const ModelConfig& c) {
+  std::vector<Tensor> zeros;
+  for (const auto& spec : c.inputs) zeros.push_back(OneRow(spec, {}));
+  for (int i = 0; i < std::max(1, c.warmup_requests); ++i) {
+    auto out = instance.Infer(zeros);
+    if (!out.ok()) return out.status().WithPrefix("warm-up inference failed");
+    VIGIL_RETURN_IF_ERROR(CheckOutputs(*out, c).WithPrefix("warm-up"));
+  }
+  for (size_t k = 0; k < c.smoke_tests.size(); ++k) {
+    const SmokeTest& test = c.smoke_tests[k];
+    const std::string name = "smoke test " + std::to_string(k + 1);
+    std::vector<Tensor> in;
+    in.push_back(OneRow(c.inputs[0], test.input));
+    auto out = instance.Infer(in);
+    if (!out.ok()) return out.status().WithPrefix(name + " failed");
+    VIGIL_RETURN_IF_ERROR(CheckOutputs(*out, c).WithPrefix(name));
+    const Tensor& first = (*out)[0];
+    if (!test.expect_label.empty()) {
+      const auto& labels = c.outputs[0].labels;
+      size_t best = 0;
+      for (size_t j = 1; j < labels.size(); ++j) {
+        if (first.AsDouble(j) > first.AsDouble(best)) best = j;
+      }
+      if (labels[best] != test.expect_label) {
+        return FailedPrecondition(name + " failed: expected label '" + test.expect_label +
+                                  "', got '" + labels[best] + "'");
+      }
+    }
+    if (test.expect_range) {
+      for (int64_t j = 0; j < first.elements(); ++j) {
+        const double v = first.AsDouble(static_cast<size_t>(j));
+        if (!(v >= test.expect_range->first && v <= test.expect_range->second)) {
+          return FailedPrecondition(name + " failed: output value " + std::to_string(v) +
+                                    " outside [" + std::to_string(test.expect_range->first) + ", " +
+                                    std::to_string(test.expect_range->second) + "]");
+        }
       }
     }
   }
@@ -148,7 +205,7 @@ Result<VersionHandle> ModelManager::LoadVersion(const std::shared_ptr<const Mode
   opts.device = config->device;
   if (config->outputs[0].shape.size() == 2) opts.output_columns = config->outputs[0].shape[1];
   auto instance = LoadModelInstance(config->backend, opts);
-  Status st = instance.ok() ? WarmUp(**instance, *config) : instance.status();
+  Status st = instance.ok() ? WarmUpAndSmokeTest(**instance, *config) : instance.status();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.ObserveLoad(config->name, vname, seconds, st.ok());

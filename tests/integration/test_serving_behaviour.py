@@ -133,6 +133,23 @@ def test_corrupt_version_fails_and_production_keeps_serving(start_server):
     assert s.metric("ml_model_load_failures_total", model="iris", version="2") == 1
 
 
+def test_failing_smoke_test_keeps_version_out_of_traffic(start_server):
+    def prepare(repo):
+        cfg = repo / "iris" / "config.yaml"
+        cfg.write_text(cfg.read_text().replace(
+            "{input: [6.7, 3.0, 5.2, 2.3], expect_label: virginica}",
+            "{input: [6.7, 3.0, 5.2, 2.3], expect_label: versicolor}"))
+
+    s = start_server(models=("iris",), prepare=prepare)
+    model = s.get("/health/detailed").json()["models"][0]
+    assert model["state"] == "FAILED"
+    errors = [v["last_error"] for v in model["versions"]]
+    assert all("smoke test 2 failed: expected label 'versicolor', got 'virginica'" in e
+               for e in errors), errors
+    r = s.post("/v2/models/iris/infer", oip_body([IRIS_ROW]))
+    assert r.status == 503
+
+
 def test_batching_environment_defaults(start_server):
     def prepare(repo):
         cfg = (repo / "iris" / "config.yaml").read_text()

@@ -91,6 +91,39 @@ TEST(ParseModelConfig, ErrorsNameFileFieldAndExpectation) {
   EXPECT_NE(ErrorOf("- a\n- b\n").find("expected a mapping"), std::string::npos);
 }
 
+TEST(ParseModelConfig, BreakerFallbackWarmupAndSmokeTests) {
+  std::string text = std::string(kIris) + R"(
+circuit_breaker: {failure_threshold: 3, recovery_timeout: 30, half_open_max_calls: 2}
+fallback: iris:1
+warmup: {requests: 7}
+smoke_tests:
+  - {input: [5.1, 3.5, 1.4, 0.2], expect_label: x}
+  - {input: [1, 2, 3, 4], expect_range: [0, 1]}
+)";
+  auto c = Parse(text);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->circuit_breaker.failure_threshold, 3);
+  EXPECT_EQ(c->circuit_breaker.recovery_timeout, std::chrono::seconds(30));  // bare = seconds
+  EXPECT_EQ(c->circuit_breaker.half_open_max_calls, 2);
+  EXPECT_EQ(c->fallback_model, "iris");
+  EXPECT_EQ(c->fallback_version, 1);
+  EXPECT_EQ(c->warmup_requests, 7);
+  ASSERT_EQ(c->smoke_tests.size(), 2u);
+  EXPECT_EQ(c->smoke_tests[0].expect_label, "x");
+  EXPECT_EQ(c->smoke_tests[1].expect_range->second, 1.0);
+  EXPECT_NE(ErrorOf(std::string(kIris) + "fallback: iris\n").find("expected another model"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(std::string(kIris) + "smoke_tests: [{input: [1, 2], expect_label: x}]\n")
+                .find("smoke_tests[0].input: expected a list of 4 numbers"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(std::string(kIris) + "smoke_tests: [{input: [1, 2, 3, 4], expect_label: q}]\n")
+                .find("'q' is not one of outputs[0].labels"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(std::string(kIris) + "circuit_breaker: {failure_treshold: 3}\n")
+                .find("did you mean 'failure_threshold'"),
+            std::string::npos);
+}
+
 TEST(ParseModelConfig, XGBoostNeedsOneFp32Input) {
   auto e = ErrorOf(R"(
 backend: xgboost
