@@ -212,6 +212,35 @@ int main(int argc, char** argv) {
   rollback->add_option("--reason", reason, "Why (recorded in the history)");
   add_client_options(rollback);
 
+  // rollout
+  auto* rollout =
+      app.add_subcommand("rollout", "Canary rollouts: a share of traffic to a candidate");
+  rollout->require_subcommand(1);
+  double percent = -1;
+  int64_t rollout_version = 0;
+  auto* rollout_start =
+      rollout->add_subcommand("start", "Send PERCENT of unversioned traffic to VERSION");
+  rollout_start->add_option("MODEL", lifecycle_model, "Model name")->required();
+  rollout_start->add_option("VERSION", rollout_version, "Candidate version")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  rollout_start->add_option("--percent", percent, "Share of traffic, 0-100")
+      ->required()
+      ->check(CLI::Range(0.0, 100.0));
+  rollout_start->add_option("--reason", reason, "Why (recorded in the history)");
+  add_client_options(rollout_start);
+  auto* rollout_status = rollout->add_subcommand("status", "Rollouts and their variants' counts");
+  rollout_status->add_option("MODEL", lifecycle_model, "Model name (default: all)");
+  add_client_options(rollout_status);
+  std::vector<std::pair<std::string, CLI::App*>> rollout_actions;
+  for (const char* action : {"pause", "resume", "promote", "abort"}) {
+    auto* cmd = rollout->add_subcommand(action, std::string(action) + " the model's rollout");
+    cmd->add_option("MODEL", lifecycle_model, "Model name")->required();
+    cmd->add_option("--reason", reason, "Why (recorded in the history)");
+    add_client_options(cmd);
+    rollout_actions.emplace_back(action, cmd);
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -327,6 +356,25 @@ int main(int argc, char** argv) {
     body += "}";
     return PrintReply(vigil::HttpCall(
         url, "POST", "/api/v1/models/" + lifecycle_model + "/rollback", body, token));
+  }
+  if (rollout_start->parsed()) {
+    char pct[32];
+    std::snprintf(pct, sizeof pct, "%g", percent);
+    std::string body = "{\"model\":" + vigil::JsonQuote(lifecycle_model) +
+                       ",\"version\":" + std::to_string(rollout_version) + ",\"percent\":" + pct +
+                       ",\"reason\":" + vigil::JsonQuote(reason) + "}";
+    return PrintReply(vigil::HttpCall(url, "POST", "/api/v1/rollouts", body, token));
+  }
+  if (rollout_status->parsed()) {
+    return PrintReply(vigil::HttpCall(
+        url, "GET", "/api/v1/rollouts" + (lifecycle_model.empty() ? "" : "/" + lifecycle_model), "",
+        token));
+  }
+  for (const auto& [action, cmd] : rollout_actions) {
+    if (!cmd->parsed()) continue;
+    return PrintReply(vigil::HttpCall(url, "POST",
+                                      "/api/v1/rollouts/" + lifecycle_model + "/" + action,
+                                      "{\"reason\":" + vigil::JsonQuote(reason) + "}", token));
   }
   if (models_list->parsed() || models_status->parsed()) {
     return PrintModelsTable(vigil::HttpCall(url, "GET", "/models/status", "", token),

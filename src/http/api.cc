@@ -223,6 +223,10 @@ Api::Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOpti
   Route(verb::post, "/api/v1/models/{model}/promote", Access::kProtected, &Api::Promote);
   Route(verb::post, "/api/v1/models/{model}/rollback", Access::kProtected, &Api::Rollback);
   Route(verb::get, "/api/v1/models/{model}/history", Access::kProtected, &Api::History);
+  Route(verb::post, "/api/v1/rollouts", Access::kProtected, &Api::StartRollout);
+  Route(verb::get, "/api/v1/rollouts", Access::kProtected, &Api::ListRollouts);
+  Route(verb::get, "/api/v1/rollouts/{model}", Access::kProtected, &Api::ListRollouts);
+  Route(verb::post, "/api/v1/rollouts/{model}/{action}", Access::kProtected, &Api::RolloutAction);
 }
 
 void Api::Route(verb m, std::string_view pattern, Access a, Fn fn) {
@@ -418,7 +422,9 @@ Result<VersionHandle> Api::AcquireFallback(Call& c, const ModelConfig& primary,
 }
 
 Result<VersionHandle> Api::AcquireForInference(Call& c, std::string_view selector) {
-  auto h = models_.AcquireBySelector(c.model, selector);
+  std::string_view routing_key;
+  if (auto k = c.req.find("X-Vigil-Routing-Key"); k != c.req.end()) routing_key = k->value();
+  auto h = models_.AcquireBySelector(c.model, selector, routing_key);
   if (h.ok()) c.version = std::to_string((*h)->version);
   if (h.ok() || h.status().code() != StatusCode::kFailedPrecondition) return h;
   // Known but not ready (not loaded, failed): the fallback answers when there is one.
@@ -991,6 +997,131 @@ void Api::History(std::unique_ptr<Call>& c) {
             w.EndObject();
           }
           w.EndArray();
+          w.EndObject();
+        }));
+}
+
+}  // namespace vigil::http
+
+namespace vigil::http {
+
+namespace {
+
+// A rollout with its variants' success/error counts (per-variant metrics).
+void WriteRollout(JsonWriter& w, const ModelSnapshot& m, ServingMetrics& metrics) {
+  const RolloutRecord& r = *m.rollout;
+  w.StartObject();
+  w.Key("model");
+  WriteStr(w, m.name);
+  w.Key("strategy");
+  WriteStr(w, r.strategy);
+  w.Key("state");
+  WriteStr(w, r.state);
+  w.Key("percent");
+  WriteDouble(w, r.percent);
+  w.Key("started_at");
+  WriteStr(w, Iso8601(std::chrono::system_clock::time_point(std::chrono::seconds(r.started_at))));
+  w.Key("variants");
+  w.StartArray();
+  auto variant = [&](const char* role, std::optional<int64_t> v) {
+    if (!v) return;
+    VersionMetrics& vm = metrics.ForVersion(m.name, std::to_string(*v));
+    w.StartObject();
+    w.Key("role");
+    w.String(role);
+    w.Key("version");
+    WriteStr(w, std::to_string(*v));
+    w.Key("success");
+    WriteDouble(w, vm.success->Value());
+    w.Key("error");
+    WriteDouble(w, vm.error->Value());
+    w.EndObject();
+  };
+  variant("production", m.default_version);
+  variant("candidate", r.version);
+  w.EndArray();
+  w.EndObject();
+}
+
+}  // namespace
+
+void Api::StartRollout(std::unique_ptr<Call>& c) {
+  rapidjson::Document doc;
+  Status st = ParseJson(c->req.body(), doc);
+  if (!st.ok()) return ReplyError(c, st);
+  if (!doc.HasMember("model") || !doc["model"].IsString()) {
+    return ReplyError(c, InvalidArgument("model: expected the model name as a string"));
+  }
+  c->model = doc["model"].GetString();
+  auto version = OptionalVersionField(doc, "version");
+  if (!version.ok()) return ReplyError(c, version.status());
+  if (!*version) return ReplyError(c, InvalidArgument("version: required (the candidate version)"));
+  const std::string strategy = OptionalString(doc, "strategy");
+  if (!strategy.empty() && strategy != "canary") {
+    return ReplyError(c, InvalidArgument("strategy: expected \"canary\", got '" + strategy + "'"));
+  }
+  if (!doc.HasMember("percent") || !doc["percent"].IsNumber()) {
+    return ReplyError(c, InvalidArgument("percent: expected a number in [0, 100]"));
+  }
+  auto r = models_.StartRollout(c->model, **version, doc["percent"].GetDouble(), Actor(c->req),
+                                OptionalString(doc, "reason"));
+  if (!r.ok()) return ReplyError(c, r.status());
+  auto table = models_.Snapshot();
+  auto m = table->find(c->model);
+  Reply(c, 201, Render([&](JsonWriter& w) { WriteRollout(w, *m->second, metrics_); }));
+}
+
+void Api::ListRollouts(std::unique_ptr<Call>& c) {
+  const std::string model(c->params.Get("model"));
+  auto table = models_.Snapshot();
+  if (!model.empty()) {
+    c->model = model;
+    auto m = table->find(model);
+    if (m == table->end()) return ReplyError(c, NotFound("unknown model '" + model + "'"));
+    if (!m->second->rollout) {
+      return ReplyError(c, NotFound("model '" + model + "' has no rollout"));
+    }
+    return Reply(c, 200, Render([&](JsonWriter& w) { WriteRollout(w, *m->second, metrics_); }));
+  }
+  Reply(c, 200, Render([&](JsonWriter& w) {
+          w.StartObject();
+          w.Key("rollouts");
+          w.StartArray();
+          for (const auto& [name, m] : *table) {
+            if (m->rollout) WriteRollout(w, *m, metrics_);
+          }
+          w.EndArray();
+          w.EndObject();
+        }));
+}
+
+void Api::RolloutAction(std::unique_ptr<Call>& c) {
+  c->model = std::string(c->params.Get("model"));
+  const std::string action(c->params.Get("action"));
+  if (action != "promote" && action != "abort" && action != "pause" && action != "resume") {
+    return ReplyError(c, NotFound("no such rollout action '" + action +
+                                  "' (expected promote, abort, pause or resume)"));
+  }
+  rapidjson::Document doc;
+  Status st = ParseOptionalObject(c->req.body(), doc);
+  if (!st.ok()) return ReplyError(c, st);
+  st = models_.EndRollout(c->model, action, Actor(c->req), OptionalString(doc, "reason"));
+  if (!st.ok()) return ReplyError(c, st);
+  auto table = models_.Snapshot();
+  auto m = table->find(c->model);
+  Reply(c, 200, Render([&](JsonWriter& w) {
+          if (m != table->end() && m->second->rollout) return WriteRollout(w, *m->second, metrics_);
+          w.StartObject();
+          w.Key("model");
+          WriteStr(w, c->model);
+          w.Key("rollout");
+          w.Null();
+          w.Key("production");
+          if (m != table->end() && m->second->default_version) {
+            WriteStr(w, std::to_string(*m->second->default_version));
+          } else {
+            w.Null();
+          }
           w.EndObject();
         }));
 }

@@ -68,6 +68,9 @@ class Api {
   void Promote(std::unique_ptr<Call>& c);
   void Rollback(std::unique_ptr<Call>& c);
   void History(std::unique_ptr<Call>& c);
+  void StartRollout(std::unique_ptr<Call>& c);
+  void ListRollouts(std::unique_ptr<Call>& c);
+  void RolloutAction(std::unique_ptr<Call>& c);
 
   // Answers and logs the call.
   void Reply(std::unique_ptr<Call>& c, int status, std::string body,

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <fstream>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -287,6 +289,7 @@ void ModelManager::ResolveProduction(ModelSnapshot& snap) {
     if (snap.last_error.empty()) snap.last_error = msg;
   }
   metrics_.SetAliases(snap.name, snap.aliases);
+  metrics_.SetRollout(snap.name, snap.rollout);
 }
 
 std::shared_ptr<ModelSnapshot> ModelManager::BuildModel(const std::string& name,
@@ -324,15 +327,20 @@ std::shared_ptr<ModelSnapshot> ModelManager::BuildModel(const std::string& name,
   } else {
     report.errors.push_back(aliases.status().message());
   }
-  std::vector<int64_t> wanted = WantedVersions(*config, found);
-  // Versions an alias names are kept loaded, so a rollback is instant.
-  for (const auto& [alias, v] : snap->aliases) {
-    if (std::find(found.begin(), found.end(), v) != found.end() &&
-        std::find(wanted.begin(), wanted.end(), v) == wanted.end()) {
-      wanted.push_back(v);
-    }
+  auto rollout = store_.GetRollout(name);
+  if (rollout.ok()) {
+    snap->rollout = std::move(*rollout);
+  } else {
+    report.errors.push_back(rollout.status().message());
   }
+  std::vector<int64_t> wanted = WantedVersions(*config, found);
+  if (snap->rollout) wanted.push_back(snap->rollout->version);
+  // Versions an alias names are kept loaded, so a rollback is instant.
+  for (const auto& [alias, v] : snap->aliases) wanted.push_back(v);
+  std::erase_if(wanted,
+                [&](int64_t v) { return std::find(found.begin(), found.end(), v) == found.end(); });
   std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
   if (wanted.empty()) {
     snap->last_error =
         dir.string() + ": no version folders (expected " + dir.string() + "/<version number>/)";
@@ -508,6 +516,114 @@ Result<ModelManager::AliasChange> ModelManager::Rollback(const std::string& mode
   return change;
 }
 
+Status ModelManager::EnsureLoaded(ModelSnapshot& snap, int64_t version) {
+  if (snap.ready.count(version)) return Status::Ok();
+  std::error_code ec;
+  if (!std::filesystem::is_directory(repository_ / snap.name / std::to_string(version), ec)) {
+    return NotFound("model '" + snap.name + "' has no version " + std::to_string(version) +
+                    " in the repository");
+  }
+  // Load, verify and warm up before it takes any traffic.
+  auto loaded = LoadVersion(snap.config, repository_ / snap.name, version);
+  if (!loaded.ok()) {
+    return FailedPrecondition("version " + std::to_string(version) +
+                              " cannot take traffic: " + loaded.status().message());
+  }
+  VersionStatus vs;
+  vs.version = version;
+  vs.load_seconds = (*loaded)->load_seconds;
+  vs.loaded_at = (*loaded)->loaded_at;
+  snap.ready[version] = std::move(*loaded);
+  std::erase_if(snap.versions, [&](const VersionStatus& s) { return s.version == version; });
+  snap.versions.push_back(vs);
+  std::sort(snap.versions.begin(), snap.versions.end(),
+            [](const auto& a, const auto& b) { return a.version < b.version; });
+  return Status::Ok();
+}
+
+Result<RolloutRecord> ModelManager::StartRollout(const std::string& model, int64_t version,
+                                                 double percent, const std::string& actor,
+                                                 const std::string& reason) {
+  if (!(percent >= 0 && percent <= 100)) {
+    return InvalidArgument("percent: expected a number in [0, 100]");
+  }
+  std::lock_guard lock(write_mu_);
+  auto current = table_.load();
+  auto it = current->find(model);
+  if (it == current->end()) return NotFound("unknown model '" + model + "'");
+  const ModelSnapshot& old = *it->second;
+  if (old.unloaded || !old.config) return FailedPrecondition("model '" + model + "' is not loaded");
+  if (auto p = old.aliases.find("production"); p != old.aliases.end() && p->second == version) {
+    return AlreadyExists("version " + std::to_string(version) + " is already production");
+  }
+  if (old.rollout && old.rollout->version != version) {
+    return AlreadyExists("model '" + model + "' already has a rollout of version " +
+                         std::to_string(old.rollout->version) + "; promote or abort it first");
+  }
+  auto snap = std::make_shared<ModelSnapshot>(old);
+  VIGIL_RETURN_IF_ERROR(EnsureLoaded(*snap, version));
+  RolloutRecord r = old.rollout.value_or(RolloutRecord{});
+  r.model = model;
+  r.version = version;
+  r.strategy = "canary";
+  r.percent = percent;
+  r.state = "running";
+  HistoryEntry e;
+  e.model = model;
+  e.actor = actor.empty() ? "api" : actor;
+  e.action = old.rollout ? "rollout update" : "rollout start";
+  e.to_version = version;
+  char pct[32];
+  std::snprintf(pct, sizeof pct, "canary %g%%", percent);
+  e.reason = (reason.empty() ? "" : reason + "; ") + pct;
+  VIGIL_RETURN_IF_ERROR(store_.UpdateRollout(model, r, e));
+  snap->rollout = r;
+  metrics_.SetRollout(model, snap->rollout);
+  auto next = std::make_shared<ModelTable>(*current);
+  (*next)[model] = std::move(snap);
+  Publish(std::move(next));
+  return r;
+}
+
+Status ModelManager::EndRollout(const std::string& model, const std::string& outcome,
+                                const std::string& actor, const std::string& reason) {
+  std::lock_guard lock(write_mu_);
+  auto current = table_.load();
+  auto it = current->find(model);
+  if (it == current->end()) return NotFound("unknown model '" + model + "'");
+  const ModelSnapshot& old = *it->second;
+  if (!old.rollout) return FailedPrecondition("model '" + model + "' has no rollout");
+  if (outcome == "promote") {
+    return SetProduction(model, old.rollout->version, "promote", actor,
+                         reason.empty() ? "rollout promoted" : reason)
+        .status();
+  }
+  auto snap = std::make_shared<ModelSnapshot>(old);
+  HistoryEntry e;
+  e.model = model;
+  e.actor = actor.empty() ? "api" : actor;
+  e.to_version = old.rollout->version;
+  e.reason = reason;
+  if (outcome == "abort") {
+    e.action = "rollout abort";
+    VIGIL_RETURN_IF_ERROR(store_.UpdateRollout(model, std::nullopt, e));
+    snap->rollout.reset();
+  } else if (outcome == "pause" || outcome == "resume") {
+    RolloutRecord r = *old.rollout;
+    r.state = outcome == "pause" ? "paused" : "running";
+    e.action = "rollout " + outcome;
+    VIGIL_RETURN_IF_ERROR(store_.UpdateRollout(model, r, e));
+    snap->rollout = r;
+  } else {
+    return InvalidArgument("unknown rollout action '" + outcome + "'");
+  }
+  metrics_.SetRollout(model, snap->rollout);
+  auto next = std::make_shared<ModelTable>(*current);
+  (*next)[model] = std::move(snap);
+  Publish(std::move(next));
+  return Status::Ok();
+}
+
 Result<ModelManager::AliasChange> ModelManager::SetProduction(const std::string& model,
                                                               int64_t version,
                                                               const std::string& action,
@@ -528,27 +644,17 @@ Result<ModelManager::AliasChange> ModelManager::SetProduction(const std::string&
                          " is already the production version");
   }
   auto snap = std::make_shared<ModelSnapshot>(old);
-  if (!snap->ready.count(version)) {
-    std::error_code ec;
-    if (!std::filesystem::is_directory(repository_ / model / std::to_string(version), ec)) {
-      return NotFound("model '" + model + "' has no version " + std::to_string(version) +
-                      " in the repository");
-    }
-    // Load, verify and warm up before it takes any traffic.
-    auto loaded = LoadVersion(old.config, repository_ / model, version);
-    if (!loaded.ok()) {
-      return FailedPrecondition("version " + std::to_string(version) +
-                                " cannot take traffic: " + loaded.status().message());
-    }
-    snap->ready[version] = std::move(*loaded);
-    VersionStatus vs;
-    vs.version = version;
-    vs.load_seconds = snap->ready[version]->load_seconds;
-    vs.loaded_at = snap->ready[version]->loaded_at;
-    std::erase_if(snap->versions, [&](const VersionStatus& s) { return s.version == version; });
-    snap->versions.push_back(vs);
-    std::sort(snap->versions.begin(), snap->versions.end(),
-              [](const auto& a, const auto& b) { return a.version < b.version; });
+  VIGIL_RETURN_IF_ERROR(EnsureLoaded(*snap, version));
+  if (snap->rollout && snap->rollout->version == version) {
+    // Promoting the rollout's candidate ends the rollout.
+    snap->rollout.reset();
+    HistoryEntry end;
+    end.model = model;
+    end.actor = actor.empty() ? "api" : actor;
+    end.action = "rollout end";
+    end.to_version = version;
+    end.reason = "candidate promoted";
+    VIGIL_RETURN_IF_ERROR(store_.UpdateRollout(model, std::nullopt, end));
   }
   HistoryEntry e;
   e.model = model;
@@ -583,9 +689,40 @@ void ModelManager::DrainAll() {
   }
 }
 
+namespace {
+
+uint32_t RolloutBucket(std::string_view routing_key) {
+  if (routing_key.empty()) {
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    return static_cast<uint32_t>(rng() % 10000);
+  }
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a: the same key always lands in the same bucket
+  for (unsigned char ch : routing_key) {
+    h ^= ch;
+    h *= 1099511628211ULL;
+  }
+  return static_cast<uint32_t>(h % 10000);
+}
+
+}  // namespace
+
 Result<VersionHandle> ModelManager::AcquireBySelector(std::string_view model,
-                                                      std::string_view selector) const {
-  if (selector.empty()) return Acquire(model, std::nullopt);
+                                                      std::string_view selector,
+                                                      std::string_view routing_key) const {
+  if (selector.empty()) {
+    auto table = table_.load();
+    auto it = table->find(model);
+    if (it != table->end() && it->second->rollout && it->second->rollout->state == "running" &&
+        !it->second->unloaded) {
+      const RolloutRecord& r = *it->second->rollout;
+      auto candidate = it->second->ready.find(r.version);
+      if (candidate != it->second->ready.end() &&
+          RolloutBucket(routing_key) < static_cast<uint32_t>(r.percent * 100 + 0.5)) {
+        return candidate->second;
+      }
+    }
+    return Acquire(model, std::nullopt);
+  }
   if (selector[0] >= '0' && selector[0] <= '9') {
     int64_t v = 0;
     auto [end, ec] = std::from_chars(selector.data(), selector.data() + selector.size(), v);

@@ -70,6 +70,7 @@ struct ModelSnapshot {
   std::vector<VersionStatus> versions;     // every version tried, ascending
   std::map<std::string, int64_t> aliases;  // from the store: production, previous, ...
   std::optional<int64_t> default_version;  // what unversioned requests get (production)
+  std::optional<RolloutRecord> rollout;    // a canary share of unversioned traffic
   std::string last_error;                  // config or load error; "" when none
   bool unloaded = false;                   // unloaded on request
 
@@ -115,6 +116,14 @@ class ModelManager {
   Result<AliasChange> Rollback(const std::string& model, std::optional<int64_t> to,
                                const std::string& actor, const std::string& reason);
 
+  // Canary: `percent` of unversioned traffic to `version` (loaded, verified and warmed
+  // up first). Calling it again changes the percentage. Persisted; in the history.
+  Result<RolloutRecord> StartRollout(const std::string& model, int64_t version, double percent,
+                                     const std::string& actor, const std::string& reason);
+  // outcome: "promote" (the candidate becomes production), "abort", "pause", "resume".
+  Status EndRollout(const std::string& model, const std::string& outcome, const std::string& actor,
+                    const std::string& reason);
+
   Store& store() { return store_; }
 
   // Shutdown: every loaded version runs what is queued now, without batching delays.
@@ -125,7 +134,10 @@ class ModelManager {
   Result<VersionHandle> Acquire(std::string_view model, std::optional<int64_t> version) const;
   // selector: "" (the default version), a version number ("2"), or an alias
   // ("production", "previous", ...). InvalidArgument for a malformed number.
-  Result<VersionHandle> AcquireBySelector(std::string_view model, std::string_view selector) const;
+  // With a running rollout, an unversioned request goes to the candidate with the
+  // rollout's probability; a non-empty `routing_key` makes that choice sticky per key.
+  Result<VersionHandle> AcquireBySelector(std::string_view model, std::string_view selector,
+                                          std::string_view routing_key = {}) const;
 
   std::shared_ptr<const ModelTable> Snapshot() const { return table_.load(); }
   const std::filesystem::path& repository() const { return repository_; }
@@ -148,6 +160,8 @@ class ModelManager {
                                     const std::string& action, const std::string& actor,
                                     const std::string& reason);
   Status CheckPromotionGate(const ModelSnapshot& snap, int64_t candidate);
+  // Loads, verifies and warms up `version` into `snap` unless it is ready.
+  Status EnsureLoaded(ModelSnapshot& snap, int64_t version);
   void Publish(std::shared_ptr<const ModelTable> table);
   void Retire(LoadedVersion* v);
   void ReaperLoop();

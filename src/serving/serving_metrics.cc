@@ -96,6 +96,12 @@ ServingMetrics::ServingMetrics(std::string environment)
                         .Help("Circuit breaker per model version: 0 closed, 1 open, 2 half-open")
                         .Labels(constant)
                         .Register(r);
+  rollout_percent_ =
+      &prometheus::BuildGauge()
+           .Name("ml_rollout_traffic_percent")
+           .Help("Share of unversioned traffic sent to a rollout's candidate (0 while paused)")
+           .Labels(constant)
+           .Register(r);
   rollbacks_ = &prometheus::BuildCounter()
                     .Name("ml_rollback_total")
                     .Help("Rollbacks of a model's production version")
@@ -115,6 +121,22 @@ void ServingMetrics::SetAliases(const std::string& model,
     g.Set(1);
     series.push_back(&g);
   }
+}
+
+void ServingMetrics::SetRollout(const std::string& model,
+                                const std::optional<RolloutRecord>& rollout) {
+  std::lock_guard lock(mu_);
+  auto it = rollout_series_.find(model);
+  if (it != rollout_series_.end()) {
+    rollout_percent_->Remove(it->second);
+    rollout_series_.erase(it);
+  }
+  if (!rollout) return;
+  auto& g = rollout_percent_->Add({{"model", model},
+                                   {"version", std::to_string(rollout->version)},
+                                   {"strategy", rollout->strategy}});
+  g.Set(rollout->state == "running" ? rollout->percent : 0);
+  rollout_series_[model] = &g;
 }
 
 void ServingMetrics::CountRollback(const std::string& model) {

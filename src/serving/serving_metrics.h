@@ -19,6 +19,7 @@
 #include <string>
 
 #include "serving/inference.h"
+#include "store/store.h"
 
 namespace vigil {
 
@@ -59,6 +60,8 @@ class ServingMetrics {
   // ml_model_version_info{model, version, alias} = 1 for each alias of `model`.
   void SetAliases(const std::string& model, const std::map<std::string, int64_t>& aliases);
   void CountRollback(const std::string& model);
+  // ml_rollout_traffic_percent{model, version, strategy}; removed when there is none.
+  void SetRollout(const std::string& model, const std::optional<RolloutRecord>& rollout);
 
   // The Prometheus text exposition of every family.
   std::string Serialize() const;
@@ -80,6 +83,8 @@ class ServingMetrics {
   prometheus::Family<prometheus::Gauge>* build_info_;
   prometheus::Family<prometheus::Gauge>* version_info_;
   prometheus::Family<prometheus::Gauge>* breaker_state_;
+  prometheus::Family<prometheus::Gauge>* rollout_percent_;
+  std::map<std::string, prometheus::Gauge*> rollout_series_;  // by model
   prometheus::Family<prometheus::Counter>* rollbacks_;
 
   std::mutex mu_;

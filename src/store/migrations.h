@@ -12,7 +12,7 @@ struct Migration {
   const char* sql;
 };
 
-inline constexpr std::array<Migration, 1> kMigrations = {{
+inline constexpr std::array<Migration, 2> kMigrations = {{
     {1, R"sql(
 CREATE TABLE model_versions (
   model TEXT NOT NULL,
@@ -54,6 +54,17 @@ CREATE TABLE history (
   reason TEXT NOT NULL
 );
 CREATE INDEX history_by_model ON history (model, id);
+)sql"},
+    {2, R"sql(
+CREATE TABLE rollouts (
+  model TEXT PRIMARY KEY,
+  version BIGINT NOT NULL,
+  strategy TEXT NOT NULL,
+  percent DOUBLE PRECISION NOT NULL,
+  state TEXT NOT NULL,
+  started_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
 )sql"},
 }};
 

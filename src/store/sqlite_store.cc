@@ -196,6 +196,47 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<std::optional<RolloutRecord>> GetRollout(const std::string& model) override {
+    std::lock_guard lock(mu_);
+    Stmt q(db_,
+           "SELECT version, strategy, percent, state, started_at, updated_at FROM rollouts WHERE "
+           "model = ?");
+    if (!q.ok()) return Error("reading the rollout");
+    q.Bind(1, model);
+    int rc = q.Step();
+    if (rc == SQLITE_DONE) return std::optional<RolloutRecord>();
+    if (rc != SQLITE_ROW) return Error("reading the rollout");
+    RolloutRecord r;
+    r.model = model;
+    r.version = q.Int(0);
+    r.strategy = q.Text(1);
+    r.percent = q.Double(2);
+    r.state = q.Text(3);
+    r.started_at = q.Int(4);
+    r.updated_at = q.Int(5);
+    return std::optional<RolloutRecord>(std::move(r));
+  }
+
+  Status UpdateRollout(const std::string& model, const std::optional<RolloutRecord>& r,
+                       const HistoryEntry& entry) override {
+    std::lock_guard lock(mu_);
+    return Transaction([&]() -> Status {
+      Stmt d(db_, "DELETE FROM rollouts WHERE model = ?");
+      d.Bind(1, model);
+      if (d.Step() != SQLITE_DONE) return Error("updating the rollout");
+      if (r) {
+        Stmt i(db_,
+               "INSERT INTO rollouts (model, version, strategy, percent, state, started_at, "
+               "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+        i.Bind(1, model).Bind(2, r->version).Bind(3, r->strategy).Bind(4, r->percent);
+        i.Bind(5, r->state).Bind(6, r->started_at ? r->started_at : Now());
+        i.Bind(7, Now());
+        if (i.Step() != SQLITE_DONE) return Error("updating the rollout");
+      }
+      return AppendHistory(entry);
+    });
+  }
+
   Result<std::vector<HistoryEntry>> History(const std::string& model, size_t limit) override {
     std::lock_guard lock(mu_);
     std::vector<HistoryEntry> out;

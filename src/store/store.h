@@ -45,6 +45,17 @@ struct HistoryEntry {
   std::string reason;
 };
 
+// An active traffic split: `percent` of a model's unversioned traffic goes to `version`.
+struct RolloutRecord {
+  std::string model;
+  int64_t version = 0;
+  std::string strategy = "canary";
+  double percent = 0;
+  std::string state = "running";  // running | paused
+  int64_t started_at = 0;
+  int64_t updated_at = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -61,6 +72,11 @@ class Store {
   // Sets (value) or removes (nullopt) aliases and appends `entry`, atomically.
   virtual Status UpdateAliases(const std::string& model,
                                const std::map<std::string, std::optional<int64_t>>& changes,
+                               const HistoryEntry& entry) = 0;
+
+  virtual Result<std::optional<RolloutRecord>> GetRollout(const std::string& model) = 0;
+  // Creates or replaces (value) or ends (nullopt) the model's rollout and appends `entry`.
+  virtual Status UpdateRollout(const std::string& model, const std::optional<RolloutRecord>& r,
                                const HistoryEntry& entry) = 0;
 
   // Newest first, at most `limit`.

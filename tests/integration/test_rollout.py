@@ -1,0 +1,94 @@
+"""Canary rollouts: a share of unversioned traffic to a candidate, sticky per routing key,
+persisted, with promote / abort / pause / resume."""
+import json
+import subprocess
+
+from conftest import IRIS_ROW, VIGIL_BIN, oip_body
+
+
+def version_for(server, key=None):
+    headers = {"X-Vigil-Routing-Key": key} if key else {}
+    r = server.post("/v2/models/iris/infer", oip_body([IRIS_ROW]), headers=headers)
+    assert r.status == 200, r
+    return r.json()["model_version"]
+
+
+def test_canary_split_is_sticky_per_key_and_persisted(start_server):
+    s = start_server(models=("iris",))
+    r = s.post("/api/v1/rollouts", {"model": "iris", "version": 2, "percent": 50})
+    assert r.status == 201, r
+    body = r.json()
+    assert body["strategy"] == "canary" and body["percent"] == 50 and body["state"] == "running"
+    # The same key always lands on the same variant; over many keys both variants serve.
+    chosen = {f"user-{i}": version_for(s, f"user-{i}") for i in range(200)}
+    for key, v in list(chosen.items())[:50]:
+        assert version_for(s, key) == v
+    share = sum(v == "2" for v in chosen.values()) / len(chosen)
+    assert 0.3 < share < 0.7, share  # FNV-1a buckets of 200 fixed keys: deterministic
+    assert s.metric("ml_rollout_traffic_percent", model="iris", version="2") == 50
+    status = s.get("/api/v1/rollouts/iris").json()
+    variants = {v["role"]: v for v in status["variants"]}
+    assert variants["production"]["version"] == "1" and variants["candidate"]["version"] == "2"
+    assert variants["candidate"]["success"] > 0
+    # Restart: the rollout is still there and routes the same keys the same way.
+    assert s.stop() == 0
+    s2 = start_server(repo=s.repo, data_dir=s.data_dir)
+    for key, v in list(chosen.items())[:20]:
+        assert version_for(s2, key) == v
+
+
+def test_pause_resume_abort_and_promote(start_server):
+    s = start_server(models=("iris",))
+    assert s.post("/api/v1/rollouts", {"model": "iris", "version": 2, "percent": 100}).status == 201
+    assert version_for(s, "k") == "2"
+    assert s.post("/api/v1/rollouts/iris/pause").json()["state"] == "paused"
+    assert version_for(s, "k") == "1"
+    assert s.metric("ml_rollout_traffic_percent", model="iris", version="2") == 0
+    assert s.post("/api/v1/rollouts/iris/resume").json()["state"] == "running"
+    assert version_for(s, "k") == "2"
+    r = s.post("/api/v1/rollouts/iris/abort", {"reason": "p95 up"})
+    assert r.status == 200 and r.json()["rollout"] is None
+    assert version_for(s, "k") == "1"
+    assert s.get("/api/v1/rollouts/iris").status == 404
+    assert s.post("/api/v1/rollouts/iris/promote").status == 503  # no rollout
+    assert s.post("/api/v1/rollouts", {"model": "iris", "version": 2, "percent": 10}).status == 201
+    r = s.post("/api/v1/rollouts/iris/promote")
+    assert r.status == 200 and r.json()["production"] == "2"
+    assert version_for(s) == "2"
+    actions = [h["action"] for h in s.get("/api/v1/models/iris/history").json()["history"]]
+    assert actions[:7] == ["promote", "rollout end", "rollout start", "rollout abort",
+                           "rollout resume", "rollout pause", "rollout start"]
+
+
+def test_rollout_bad_requests(server):
+    cases = [
+        ({"version": 2, "percent": 5}, 400, "model"),
+        ({"model": "iris", "percent": 5}, 400, "version: required"),
+        ({"model": "iris", "version": 2}, 400, "percent"),
+        ({"model": "iris", "version": 2, "percent": 150}, 400, "percent"),
+        ({"model": "iris", "version": 2, "percent": 5, "strategy": "blue-green"}, 400, "strategy"),
+        ({"model": "iris", "version": 1, "percent": 5}, 409, "already production"),
+        ({"model": "iris", "version": 9, "percent": 5}, 404, "no version 9"),
+        ({"model": "ghost", "version": 2, "percent": 5}, 404, "unknown model"),
+    ]
+    for body, status, needle in cases:
+        r = server.post("/api/v1/rollouts", body)
+        assert r.status == status, (body, r)
+        assert needle in r.json()["error"], (body, r)
+    assert server.post("/api/v1/rollouts/iris/explode").status == 404
+
+
+def test_cli_rollout(server):
+    url = f"http://127.0.0.1:{server.port}"
+
+    def cli(*args):
+        return subprocess.run([VIGIL_BIN, "rollout", *args, "--url", url], capture_output=True,
+                              text=True, timeout=60)
+
+    r = cli("start", "iris", "2", "--percent", "25", "--reason", "try the MLP")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["percent"] == 25
+    assert json.loads(cli("status").stdout)["rollouts"][0]["model"] == "iris"
+    assert cli("pause", "iris").returncode == 0
+    assert json.loads(cli("promote", "iris").stdout)["production"] == "2"
+    assert cli("start", "iris", "1", "--percent", "500").returncode == 2
