@@ -8,6 +8,7 @@ requests/s, p50, p99 and the ratios. Also: fraud with dynamic batching vs
 max_batch_size 1, time to ready, and Vigil's resident memory under load.
 Results go to stdout and bench/results/latest.md (copy them into docs/benchmarks.md)."""
 import argparse
+import http.client
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -76,12 +78,14 @@ def rss_mb(pid):
 
 def start_vigil(binary, repo, tmp, name):
     port = free_port()
+    data = os.path.join(tmp, f"{name}-data")
     ready = os.path.join(tmp, f"{name}.ready")
     log = open(os.path.join(tmp, f"{name}.log"), "w")
     env = dict(os.environ, VIGIL_ACCESS_LOG="true")
     start = time.monotonic()
     proc = subprocess.Popen([binary, "serve", "--model-repository", repo, "--host", "127.0.0.1",
-                             "--port", str(port), "--ready-file", ready], stdout=log,
+                             "--port", str(port), "--ready-file", ready, "--data-dir", data],
+                            stdout=log,
                             stderr=subprocess.STDOUT, env=env)
     while not os.path.exists(ready):
         if proc.poll() is not None:
@@ -131,6 +135,35 @@ def stop(proc):
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+class Flipper(threading.Thread):
+    """Promotes iris 2 and rolls back to 1, alternately, every 0.5 s; records how long each
+    call takes (when it returns, every new unversioned request gets the new version)."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port = port
+        self.stop = threading.Event()
+        self.durations_ms = []
+
+    def run(self):
+        flip = 0
+        while not self.stop.wait(0.5):
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            if flip % 2 == 0:
+                path, body = "/api/v1/models/iris/promote", json.dumps({"version": 2})
+            else:
+                path, body = "/api/v1/models/iris/rollback", "{}"
+            start = time.monotonic()
+            conn.request("POST", path, body=body)
+            res = conn.getresponse()
+            res.read()
+            elapsed = (time.monotonic() - start) * 1000
+            conn.close()
+            if res.status == 200:
+                self.durations_ms.append(elapsed)
+            flip += 1
 
 
 def main():
@@ -186,6 +219,17 @@ def main():
         stop(fastapi)
         stop(nginx)
 
+        # Lifecycle: p99 while production flips 1 <-> 2 every 0.5 s vs steady state, and
+        # how long a promote takes to answer (after it, every new request gets the new version).
+        print("  promote under load ...", file=sys.stderr)
+        iris_url = f"http://127.0.0.1:{vport}/v2/models/iris/infer"
+        steady = wrk(iris_url, IRIS_BODY, 64, args.duration, tmp)
+        flipper = Flipper(vport)
+        flipper.start()
+        during = wrk(iris_url, IRIS_BODY, 64, args.duration, tmp)
+        flipper.stop.set()
+        flipper.join()
+
         print("  fraud batched vs max_batch_size 1 ...", file=sys.stderr)
         batched = wrk(f"http://127.0.0.1:{vport}/v2/models/fraud/infer", FRAUD_BODY, 64,
                       args.duration, tmp)
@@ -213,6 +257,19 @@ def main():
         out(f"| fraud: batched / max_batch_size 1 | {batched['rps'] / unb['rps']:.2f} | >= 4 |")
         out(f"| ready after start (both models) | {ready_s:.2f} s | <= 1 s |")
         out(f"| vigil RSS idle / under load | {idle_rss:.0f} MB / {load_rss:.0f} MB | <= 300 MB |")
+        promote_ms = sorted(flipper.durations_ms)
+        out()
+        out("| iris @64 | req/s | p50 ms | p99 ms | non-2xx |")
+        out("|---|---|---|---|---|")
+        out(f"| steady | {steady['rps']:.0f} | {steady['p50_ms']:.2f} | {steady['p99_ms']:.2f} | {steady['non2xx']} |")
+        out(f"| production flipped every 0.5 s ({len(promote_ms)} promotes/rollbacks) | {during['rps']:.0f} | {during['p50_ms']:.2f} | {during['p99_ms']:.2f} | {during['non2xx']} |")
+        out()
+        out("| target | measured | goal |")
+        out("|---|---|---|")
+        out(f"| p99 during promote / steady | {during['p99_ms'] / steady['p99_ms']:.2f} | <= 2 |")
+        if promote_ms:
+            out(f"| promote/rollback call -> 100 % on the new version (median, max) | "
+                f"{promote_ms[len(promote_ms) // 2]:.1f} ms, {promote_ms[-1]:.1f} ms | - |")
     finally:
         for p in procs:
             stop(p)

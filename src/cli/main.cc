@@ -228,6 +228,12 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::Range(0.0, 100.0));
   rollout_start->add_option("--reason", reason, "Why (recorded in the history)");
+  std::string strategy = "canary";
+  rollout_start
+      ->add_option("--strategy", strategy,
+                   "canary (answers PERCENT of traffic) or shadow (sees a copy of PERCENT, "
+                   "answers nothing)")
+      ->check(CLI::IsMember({"canary", "shadow"}));
   add_client_options(rollout_start);
   auto* rollout_status = rollout->add_subcommand("status", "Rollouts and their variants' counts");
   rollout_status->add_option("MODEL", lifecycle_model, "Model name (default: all)");
@@ -362,7 +368,8 @@ int main(int argc, char** argv) {
     std::snprintf(pct, sizeof pct, "%g", percent);
     std::string body = "{\"model\":" + vigil::JsonQuote(lifecycle_model) +
                        ",\"version\":" + std::to_string(rollout_version) + ",\"percent\":" + pct +
-                       ",\"reason\":" + vigil::JsonQuote(reason) + "}";
+                       ",\"strategy\":\"" + strategy + "\",\"reason\":" + vigil::JsonQuote(reason) +
+                       "}";
     return PrintReply(vigil::HttpCall(url, "POST", "/api/v1/rollouts", body, token));
   }
   if (rollout_status->parsed()) {

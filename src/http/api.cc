@@ -7,6 +7,7 @@
 #include "core/strings.h"
 #include "core/version.h"
 #include "serving/registry.h"
+#include "serving/shadow.h"
 
 #include <fstream>
 #include "http/json_codec.h"
@@ -28,6 +29,7 @@ struct Call {
   std::string model, version;         // for the access log
   std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
   std::optional<FallbackInfo> fallback;                      // set when a fallback model answers
+  bool unversioned = false;  // the request named no version or alias
 };
 
 namespace {
@@ -425,6 +427,7 @@ Result<VersionHandle> Api::AcquireForInference(Call& c, std::string_view selecto
   std::string_view routing_key;
   if (auto k = c.req.find("X-Vigil-Routing-Key"); k != c.req.end()) routing_key = k->value();
   auto h = models_.AcquireBySelector(c.model, selector, routing_key);
+  c.unversioned = selector.empty();
   if (h.ok()) c.version = std::to_string((*h)->version);
   if (h.ok() || h.status().code() != StatusCode::kFailedPrecondition) return h;
   // Known but not ready (not loaded, failed): the fallback answers when there is one.
@@ -434,6 +437,24 @@ Result<VersionHandle> Api::AcquireForInference(Call& c, std::string_view selecto
     return h;
   }
   return AcquireFallback(c, *it->second->config, h.status().message());
+}
+
+void Api::SubmitShadow(const VersionHandle& candidate, const std::vector<Tensor>& inputs,
+                       int64_t rows, std::shared_ptr<ShadowComparison> shadow,
+                       ShadowMetrics* metrics) {
+  auto req = std::make_unique<InferenceRequest>();
+  req->inputs = inputs;  // a copy: the client's request keeps its own
+  req->rows = rows;
+  req->enqueued = SteadyClock::Instance().Now();
+  req->deadline = req->enqueued + candidate->config->request_timeout;
+  Batcher* batcher = candidate->batcher.get();
+  req->done = [candidate, shadow, metrics, enqueued = req->enqueued](InferenceResult&& r) {
+    metrics->latency->Observe(
+        std::chrono::duration<double>(SteadyClock::Instance().Now() - enqueued).count());
+    shadow->SetShadow(r.status.ok() && !r.outputs.empty() ? std::optional<Tensor>(r.outputs[0])
+                                                          : std::nullopt);
+  };
+  batcher->Submit(std::move(req));
 }
 
 void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Tensor> inputs,
@@ -453,6 +474,16 @@ void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Ten
       handle = std::move(*fb);
     }
   }
+  // Shadow rollout: a copy goes to the candidate; its answer is only compared.
+  std::shared_ptr<ShadowComparison> shadow;
+  if (c->unversioned && !c->fallback) {
+    if (VersionHandle candidate = models_.ShadowFor(handle->model);
+        candidate && candidate != handle) {
+      ShadowMetrics* sm = &metrics_.ForShadow(candidate->model, std::to_string(candidate->version));
+      shadow = std::make_shared<ShadowComparison>(!handle->config->outputs[0].labels.empty(), sm);
+      SubmitShadow(candidate, inputs, rows, shadow, sm);
+    }
+  }
   auto req = std::make_unique<InferenceRequest>();
   req->inputs = std::move(inputs);
   req->rows = rows;
@@ -465,7 +496,11 @@ void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Ten
   // std::function needs a copyable target: the call travels in a shared holder.
   auto holder = std::make_shared<std::unique_ptr<Call>>(std::move(c));
   req->done = [this, holder, handle = std::move(handle), write = std::move(write), prediction_id,
-               breaker, enqueued = req->enqueued](InferenceResult&& r) {
+               breaker, shadow, enqueued = req->enqueued](InferenceResult&& r) {
+    if (shadow) {
+      shadow->SetPrimary(r.status.ok() && !r.outputs.empty() ? std::optional<Tensor>(r.outputs[0])
+                                                             : std::nullopt);
+    }
     handle->metrics->inference_latency->Observe(
         std::chrono::duration<double>(SteadyClock::Instance().Now() - enqueued).count());
     if (breaker) {
@@ -1040,6 +1075,25 @@ void WriteRollout(JsonWriter& w, const ModelSnapshot& m, ServingMetrics& metrics
   variant("production", m.default_version);
   variant("candidate", r.version);
   w.EndArray();
+  if (r.strategy == "shadow") {
+    ShadowMetrics& sm = metrics.ForShadow(m.name, std::to_string(r.version));
+    const double agree = sm.agree->Value(), disagree = sm.disagree->Value();
+    w.Key("shadow");
+    w.StartObject();
+    w.Key("agree");
+    WriteDouble(w, agree);
+    w.Key("disagree");
+    WriteDouble(w, disagree);
+    w.Key("error");
+    WriteDouble(w, sm.error->Value());
+    w.Key("agreement");
+    if (agree + disagree > 0) {
+      WriteDouble(w, agree / (agree + disagree));
+    } else {
+      w.Null();
+    }
+    w.EndObject();
+  }
   w.EndObject();
 }
 
@@ -1056,15 +1110,13 @@ void Api::StartRollout(std::unique_ptr<Call>& c) {
   auto version = OptionalVersionField(doc, "version");
   if (!version.ok()) return ReplyError(c, version.status());
   if (!*version) return ReplyError(c, InvalidArgument("version: required (the candidate version)"));
-  const std::string strategy = OptionalString(doc, "strategy");
-  if (!strategy.empty() && strategy != "canary") {
-    return ReplyError(c, InvalidArgument("strategy: expected \"canary\", got '" + strategy + "'"));
-  }
+  std::string strategy = OptionalString(doc, "strategy");
+  if (strategy.empty()) strategy = "canary";
   if (!doc.HasMember("percent") || !doc["percent"].IsNumber()) {
     return ReplyError(c, InvalidArgument("percent: expected a number in [0, 100]"));
   }
   auto r = models_.StartRollout(c->model, **version, doc["percent"].GetDouble(), Actor(c->req),
-                                OptionalString(doc, "reason"));
+                                OptionalString(doc, "reason"), strategy);
   if (!r.ok()) return ReplyError(c, r.status());
   auto table = models_.Snapshot();
   auto m = table->find(c->model);

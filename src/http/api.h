@@ -27,6 +27,11 @@ struct ApiOptions {
 };
 
 struct Call;
+}  // namespace vigil::http
+namespace vigil {
+class ShadowComparison;
+}  // namespace vigil
+namespace vigil::http {
 
 class Api {
  public:
@@ -91,6 +96,9 @@ class Api {
                                      std::string_view prediction_id, const FallbackInfo* fallback)>;
   void Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Tensor> inputs,
               int64_t rows, std::optional<int64_t> timeout_ms, WriteFn write);
+  // Mirrors a request to a shadow candidate; its answer only feeds `shadow`.
+  void SubmitShadow(const VersionHandle& candidate, const std::vector<Tensor>& inputs, int64_t rows,
+                    std::shared_ptr<ShadowComparison> shadow, ShadowMetrics* metrics);
 
   ModelManager& models_;
   ServingMetrics& metrics_;

@@ -543,9 +543,13 @@ Status ModelManager::EnsureLoaded(ModelSnapshot& snap, int64_t version) {
 
 Result<RolloutRecord> ModelManager::StartRollout(const std::string& model, int64_t version,
                                                  double percent, const std::string& actor,
-                                                 const std::string& reason) {
+                                                 const std::string& reason,
+                                                 const std::string& strategy) {
   if (!(percent >= 0 && percent <= 100)) {
     return InvalidArgument("percent: expected a number in [0, 100]");
+  }
+  if (strategy != "canary" && strategy != "shadow") {
+    return InvalidArgument("strategy: expected canary or shadow, got '" + strategy + "'");
   }
   std::lock_guard lock(write_mu_);
   auto current = table_.load();
@@ -556,7 +560,7 @@ Result<RolloutRecord> ModelManager::StartRollout(const std::string& model, int64
   if (auto p = old.aliases.find("production"); p != old.aliases.end() && p->second == version) {
     return AlreadyExists("version " + std::to_string(version) + " is already production");
   }
-  if (old.rollout && old.rollout->version != version) {
+  if (old.rollout && (old.rollout->version != version || old.rollout->strategy != strategy)) {
     return AlreadyExists("model '" + model + "' already has a rollout of version " +
                          std::to_string(old.rollout->version) + "; promote or abort it first");
   }
@@ -565,7 +569,7 @@ Result<RolloutRecord> ModelManager::StartRollout(const std::string& model, int64
   RolloutRecord r = old.rollout.value_or(RolloutRecord{});
   r.model = model;
   r.version = version;
-  r.strategy = "canary";
+  r.strategy = strategy;
   r.percent = percent;
   r.state = "running";
   HistoryEntry e;
@@ -574,7 +578,7 @@ Result<RolloutRecord> ModelManager::StartRollout(const std::string& model, int64
   e.action = old.rollout ? "rollout update" : "rollout start";
   e.to_version = version;
   char pct[32];
-  std::snprintf(pct, sizeof pct, "canary %g%%", percent);
+  std::snprintf(pct, sizeof pct, "%s %g%%", strategy.c_str(), percent);
   e.reason = (reason.empty() ? "" : reason + "; ") + pct;
   VIGIL_RETURN_IF_ERROR(store_.UpdateRollout(model, r, e));
   snap->rollout = r;
@@ -706,6 +710,18 @@ uint32_t RolloutBucket(std::string_view routing_key) {
 
 }  // namespace
 
+VersionHandle ModelManager::ShadowFor(std::string_view model) const {
+  auto table = table_.load();
+  auto it = table->find(model);
+  if (it == table->end() || it->second->unloaded || !it->second->rollout) return nullptr;
+  const RolloutRecord& r = *it->second->rollout;
+  if (r.strategy != "shadow" || r.state != "running") return nullptr;
+  auto candidate = it->second->ready.find(r.version);
+  if (candidate == it->second->ready.end()) return nullptr;
+  if (RolloutBucket({}) >= static_cast<uint32_t>(r.percent * 100 + 0.5)) return nullptr;
+  return candidate->second;
+}
+
 Result<VersionHandle> ModelManager::AcquireBySelector(std::string_view model,
                                                       std::string_view selector,
                                                       std::string_view routing_key) const {
@@ -713,7 +729,7 @@ Result<VersionHandle> ModelManager::AcquireBySelector(std::string_view model,
     auto table = table_.load();
     auto it = table->find(model);
     if (it != table->end() && it->second->rollout && it->second->rollout->state == "running" &&
-        !it->second->unloaded) {
+        it->second->rollout->strategy == "canary" && !it->second->unloaded) {
       const RolloutRecord& r = *it->second->rollout;
       auto candidate = it->second->ready.find(r.version);
       if (candidate != it->second->ready.end() &&

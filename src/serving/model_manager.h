@@ -118,8 +118,14 @@ class ModelManager {
 
   // Canary: `percent` of unversioned traffic to `version` (loaded, verified and warmed
   // up first). Calling it again changes the percentage. Persisted; in the history.
+  // strategy "shadow": `percent` of unversioned requests are also sent to `version`,
+  // whose answers are only compared with production's, never returned.
   Result<RolloutRecord> StartRollout(const std::string& model, int64_t version, double percent,
-                                     const std::string& actor, const std::string& reason);
+                                     const std::string& actor, const std::string& reason,
+                                     const std::string& strategy = "canary");
+  // The shadow candidate that should also see this request, or null (no shadow rollout
+  // running, or not sampled). Thread-safe, lock-free.
+  VersionHandle ShadowFor(std::string_view model) const;
   // outcome: "promote" (the candidate becomes production), "abort", "pause", "resume".
   Status EndRollout(const std::string& model, const std::string& outcome, const std::string& actor,
                     const std::string& reason);

@@ -102,6 +102,18 @@ ServingMetrics::ServingMetrics(std::string environment)
            .Help("Share of unversioned traffic sent to a rollout's candidate (0 while paused)")
            .Labels(constant)
            .Register(r);
+  shadow_predictions_ = &prometheus::BuildCounter()
+                             .Name("ml_shadow_predictions_total")
+                             .Help(
+                                 "Rows a shadow candidate answered, compared with production "
+                                 "(result: agree, disagree, error)")
+                             .Labels(constant)
+                             .Register(r);
+  shadow_latency_ = &prometheus::BuildHistogram()
+                         .Name("ml_shadow_latency_seconds")
+                         .Help("A shadow candidate's enqueue-to-output time, seconds")
+                         .Labels(constant)
+                         .Register(r);
   rollbacks_ = &prometheus::BuildCounter()
                     .Name("ml_rollback_total")
                     .Help("Rollbacks of a model's production version")
@@ -121,6 +133,21 @@ void ServingMetrics::SetAliases(const std::string& model,
     g.Set(1);
     series.push_back(&g);
   }
+}
+
+ShadowMetrics& ServingMetrics::ForShadow(const std::string& model, const std::string& version) {
+  std::lock_guard lock(mu_);
+  auto& slot = shadows_[{model, version}];
+  if (slot) return *slot;
+  slot = std::make_unique<ShadowMetrics>();
+  auto labels = [&](const char* result) {
+    return prometheus::Labels{{"model", model}, {"version", version}, {"result", result}};
+  };
+  slot->agree = &shadow_predictions_->Add(labels("agree"));
+  slot->disagree = &shadow_predictions_->Add(labels("disagree"));
+  slot->error = &shadow_predictions_->Add(labels("error"));
+  slot->latency = &shadow_latency_->Add({{"model", model}, {"version", version}}, LatencyBuckets());
+  return *slot;
 }
 
 void ServingMetrics::SetRollout(const std::string& model,

@@ -25,6 +25,14 @@ namespace vigil {
 
 class ServingMetrics;
 
+// A shadow candidate's comparison counters (ml_shadow_predictions_total) and latency.
+struct ShadowMetrics {
+  prometheus::Counter* agree = nullptr;
+  prometheus::Counter* disagree = nullptr;
+  prometheus::Counter* error = nullptr;
+  prometheus::Histogram* latency = nullptr;  // ml_shadow_latency_seconds
+};
+
 struct VersionMetrics {
   ServingMetrics* owner = nullptr;
   std::string model, version;
@@ -44,6 +52,14 @@ struct VersionMetrics {
 
  private:
   friend class ServingMetrics;
+
+  // A shadow candidate's comparison counters (ml_shadow_predictions_total) and latency.
+  struct ShadowMetrics {
+    prometheus::Counter* agree = nullptr;
+    prometheus::Counter* disagree = nullptr;
+    prometheus::Counter* error = nullptr;
+    prometheus::Histogram* latency = nullptr;  // ml_shadow_latency_seconds
+  };
   std::array<std::atomic<prometheus::Counter*>, 600> by_code_{};
 };
 
@@ -60,6 +76,9 @@ class ServingMetrics {
   // ml_model_version_info{model, version, alias} = 1 for each alias of `model`.
   void SetAliases(const std::string& model, const std::map<std::string, int64_t>& aliases);
   void CountRollback(const std::string& model);
+  // Stable handles for a shadow candidate (model, version).
+  ShadowMetrics& ForShadow(const std::string& model, const std::string& version);
+
   // ml_rollout_traffic_percent{model, version, strategy}; removed when there is none.
   void SetRollout(const std::string& model, const std::optional<RolloutRecord>& rollout);
 
@@ -84,6 +103,9 @@ class ServingMetrics {
   prometheus::Family<prometheus::Gauge>* version_info_;
   prometheus::Family<prometheus::Gauge>* breaker_state_;
   prometheus::Family<prometheus::Gauge>* rollout_percent_;
+  prometheus::Family<prometheus::Counter>* shadow_predictions_;
+  prometheus::Family<prometheus::Histogram>* shadow_latency_;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<ShadowMetrics>> shadows_;
   std::map<std::string, prometheus::Gauge*> rollout_series_;  // by model
   prometheus::Family<prometheus::Counter>* rollbacks_;
 

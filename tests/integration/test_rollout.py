@@ -66,7 +66,8 @@ def test_rollout_bad_requests(server):
         ({"model": "iris", "percent": 5}, 400, "version: required"),
         ({"model": "iris", "version": 2}, 400, "percent"),
         ({"model": "iris", "version": 2, "percent": 150}, 400, "percent"),
-        ({"model": "iris", "version": 2, "percent": 5, "strategy": "blue-green"}, 400, "strategy"),
+        ({"model": "iris", "version": 2, "percent": 5, "strategy": "blue-green"}, 400,
+         "strategy: expected canary or shadow"),
         ({"model": "iris", "version": 1, "percent": 5}, 409, "already production"),
         ({"model": "iris", "version": 9, "percent": 5}, 404, "no version 9"),
         ({"model": "ghost", "version": 2, "percent": 5}, 404, "unknown model"),
@@ -92,3 +93,32 @@ def test_cli_rollout(server):
     assert cli("pause", "iris").returncode == 0
     assert json.loads(cli("promote", "iris").stdout)["production"] == "2"
     assert cli("start", "iris", "1", "--percent", "500").returncode == 2
+
+
+def test_shadow_sees_copies_never_answers_and_records_agreement(start_server):
+    from conftest import wait_for
+    s = start_server(models=("iris",))
+    r = s.post("/api/v1/rollouts", {"model": "iris", "version": 2, "percent": 100,
+                                    "strategy": "shadow"})
+    assert r.status == 201, r
+    assert r.json()["shadow"] == {"agree": 0, "disagree": 0, "error": 0, "agreement": None}
+    rows = [IRIS_ROW, [6.7, 3.0, 5.2, 2.3]]
+    for i in range(20):
+        r = s.post("/v2/models/iris/infer", oip_body([rows[i % 2]]))
+        assert r.status == 200 and r.json()["model_version"] == "1"  # production answers
+    # Requests naming a version are not mirrored.
+    assert s.post("/v2/models/iris/versions/1/infer", oip_body([IRIS_ROW])).status == 200
+
+    def compared():
+        agree = s.metric("ml_shadow_predictions_total", model="iris", version="2", result="agree")
+        disagree = s.metric("ml_shadow_predictions_total", model="iris", version="2",
+                            result="disagree")
+        return (agree or 0) + (disagree or 0) == 20
+
+    wait_for(compared, timeout=30, what="20 shadow comparisons")
+    shadow = s.get("/api/v1/rollouts/iris").json()["shadow"]
+    assert shadow["agree"] + shadow["disagree"] == 20 and shadow["error"] == 0
+    assert shadow["agreement"] == 1.0  # v1 and v2 agree on these two flowers
+    assert s.metric("ml_shadow_latency_seconds_count", model="iris", version="2") == 20
+    # A shadow rollout can be promoted like a canary.
+    assert s.post("/api/v1/rollouts/iris/promote").json()["production"] == "2"
