@@ -94,6 +94,7 @@ int RunServer(const ServerConfig& config) {
   LogInfo("models loaded", {{"loaded", static_cast<int>(report.loaded.size())},
                             {"errors", static_cast<int>(report.errors.size())},
                             {"load_ms", load_ms}});
+  models->StartRolloutEvaluator(config.rollout_eval_interval);
   api.SetReady(true);
   if (!config.ready_file.empty()) {
     Status st = WriteReadyFile(config.ready_file, *port);

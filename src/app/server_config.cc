@@ -187,6 +187,16 @@ const std::vector<Setting>& Settings() {
        {"VIGIL_ACCESS_LOG"},
        "one JSON log line per request (default true)",
        Bool([](ServerConfig& c, bool v) { c.access_log = v; })},
+      {"rollout_eval_interval",
+       {"VIGIL_ROLLOUT_EVAL_INTERVAL"},
+       "how often gradual rollouts are evaluated (default 1s)",
+       [](const std::string& s, ServerConfig& c) -> Status {
+         auto d = ParseDuration(s);
+         if (!d.ok()) return d.status();
+         if (d->count() <= 0) return InvalidArgument("expected a positive duration");
+         c.rollout_eval_interval = *d;
+         return Status::Ok();
+       }},
       {"shutdown_grace",
        {"VIGIL_SHUTDOWN_GRACE"},
        "how long SIGTERM waits for in-flight requests (30s)",

@@ -36,6 +36,7 @@ struct ServerConfig {
   std::string log_level = "info";
   bool access_log = true;
   std::chrono::milliseconds shutdown_grace{30'000};
+  std::chrono::milliseconds rollout_eval_interval{1'000};
 };
 
 // Reads `file` (YAML) into `config`. Unknown keys are errors naming the closest key.

@@ -224,16 +224,25 @@ int main(int argc, char** argv) {
   rollout_start->add_option("VERSION", rollout_version, "Candidate version")
       ->required()
       ->check(CLI::PositiveNumber);
-  rollout_start->add_option("--percent", percent, "Share of traffic, 0-100")
-      ->required()
+  rollout_start->add_option("--percent", percent, "Share of traffic, 0-100 (canary, shadow)")
       ->check(CLI::Range(0.0, 100.0));
+  std::string steps_text, hold_text;
+  double max_error_rate_increase = -1, max_p95_ratio = -1;
+  int64_t min_requests = -1;
+  rollout_start->add_option("--steps", steps_text, "gradual: percentages, e.g. 5,25,50,100");
+  rollout_start->add_option("--hold", hold_text, "gradual: how long each step lasts, e.g. 5m");
+  rollout_start->add_option("--max-error-rate-increase", max_error_rate_increase,
+                            "gradual guardrail (default 0.01)");
+  rollout_start->add_option("--max-p95-ratio", max_p95_ratio, "gradual guardrail (default 1.5)");
+  rollout_start->add_option("--min-requests", min_requests,
+                            "gradual: candidate requests per step before judging (default 20)");
   rollout_start->add_option("--reason", reason, "Why (recorded in the history)");
   std::string strategy = "canary";
   rollout_start
       ->add_option("--strategy", strategy,
-                   "canary (answers PERCENT of traffic) or shadow (sees a copy of PERCENT, "
-                   "answers nothing)")
-      ->check(CLI::IsMember({"canary", "shadow"}));
+                   "canary (answers PERCENT of traffic), shadow (sees a copy of PERCENT, "
+                   "answers nothing) or gradual (--steps, --hold, guardrails)")
+      ->check(CLI::IsMember({"canary", "shadow", "gradual"}));
   add_client_options(rollout_start);
   auto* rollout_status = rollout->add_subcommand("status", "Rollouts and their variants' counts");
   rollout_status->add_option("MODEL", lifecycle_model, "Model name (default: all)");
@@ -366,7 +375,20 @@ int main(int argc, char** argv) {
   if (rollout_start->parsed()) {
     char pct[32];
     std::snprintf(pct, sizeof pct, "%g", percent);
-    std::string body = "{\"model\":" + vigil::JsonQuote(lifecycle_model) +
+    std::string extra;
+    if (strategy == "gradual") {
+      if (!steps_text.empty()) extra += ",\"steps\":[" + steps_text + "]";
+      if (!hold_text.empty()) extra += ",\"hold\":" + vigil::JsonQuote(hold_text);
+      if (max_error_rate_increase >= 0) {
+        extra += ",\"max_error_rate_increase\":" + std::to_string(max_error_rate_increase);
+      }
+      if (max_p95_ratio > 0) extra += ",\"max_p95_ratio\":" + std::to_string(max_p95_ratio);
+      if (min_requests >= 0) extra += ",\"min_requests\":" + std::to_string(min_requests);
+    } else if (percent < 0) {
+      std::cerr << "error: --percent: required for the " << strategy << " strategy\n";
+      return kUsageError;
+    }
+    std::string body = "{\"model\":" + vigil::JsonQuote(lifecycle_model) + extra +
                        ",\"version\":" + std::to_string(rollout_version) + ",\"percent\":" + pct +
                        ",\"strategy\":\"" + strategy + "\",\"reason\":" + vigil::JsonQuote(reason) +
                        "}";

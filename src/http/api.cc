@@ -2,11 +2,13 @@
 
 #include <charconv>
 
+#include "core/duration.h"
 #include "core/ids.h"
 #include "core/logging.h"
 #include "core/strings.h"
 #include "core/version.h"
 #include "serving/registry.h"
+#include "serving/rollout_policy.h"
 #include "serving/shadow.h"
 
 #include <fstream>
@@ -1056,6 +1058,27 @@ void WriteRollout(JsonWriter& w, const ModelSnapshot& m, ServingMetrics& metrics
   WriteDouble(w, r.percent);
   w.Key("started_at");
   WriteStr(w, Iso8601(std::chrono::system_clock::time_point(std::chrono::seconds(r.started_at))));
+  if (r.strategy == "gradual") {
+    if (auto plan = GradualPlan::Parse(r.plan); plan.ok()) {
+      w.Key("step");
+      w.Int64(r.step + 1);
+      w.Key("steps");
+      w.StartArray();
+      for (double p : plan->steps) WriteDouble(w, p);
+      w.EndArray();
+      w.Key("hold_seconds");
+      WriteDouble(w, static_cast<double>(plan->hold.count()) / 1000);
+      w.Key("guardrails");
+      w.StartObject();
+      w.Key("max_error_rate_increase");
+      WriteDouble(w, plan->max_error_rate_increase);
+      w.Key("max_p95_ratio");
+      WriteDouble(w, plan->max_p95_ratio);
+      w.Key("min_requests");
+      w.Int64(plan->min_requests);
+      w.EndObject();
+    }
+  }
   w.Key("variants");
   w.StartArray();
   auto variant = [&](const char* role, std::optional<int64_t> v) {
@@ -1099,6 +1122,42 @@ void WriteRollout(JsonWriter& w, const ModelSnapshot& m, ServingMetrics& metrics
 
 }  // namespace
 
+// {"steps": [5, 25, 50, 100], "hold": "5m", "max_error_rate_increase": 0.01,
+//  "max_p95_ratio": 1.5, "min_requests": 20}, every key optional.
+Result<GradualPlan> ParseGradualPlan(const rapidjson::Document& doc) {
+  GradualPlan plan;
+  std::string text;
+  if (doc.HasMember("steps")) {
+    const auto& steps = doc["steps"];
+    if (!steps.IsArray() || steps.Empty()) {
+      return InvalidArgument(
+          "steps: expected a list of increasing percentages such as [5, 25, 50, 100]");
+    }
+    text += "steps=";
+    for (rapidjson::SizeType i = 0; i < steps.Size(); ++i) {
+      if (!steps[i].IsNumber()) return InvalidArgument("steps: expected numbers");
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%s%g", i ? "," : "", steps[i].GetDouble());
+      text += buf;
+    }
+    text += ";";
+  }
+  if (doc.HasMember("hold")) {
+    if (!doc["hold"].IsString()) return InvalidArgument("hold: expected a duration such as \"5m\"");
+    auto d = ParseDuration(doc["hold"].GetString());
+    if (!d.ok()) return d.status().WithPrefix("hold");
+    text += "hold_ms=" + std::to_string(d->count()) + ";";
+  }
+  for (const char* key : {"max_error_rate_increase", "max_p95_ratio", "min_requests"}) {
+    if (!doc.HasMember(key)) continue;
+    if (!doc[key].IsNumber()) return InvalidArgument(std::string(key) + ": expected a number");
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s=%g;", key, doc[key].GetDouble());
+    text += buf;
+  }
+  return text.empty() ? Result<GradualPlan>(plan) : GradualPlan::Parse(text);
+}
+
 void Api::StartRollout(std::unique_ptr<Call>& c) {
   rapidjson::Document doc;
   Status st = ParseJson(c->req.body(), doc);
@@ -1112,11 +1171,19 @@ void Api::StartRollout(std::unique_ptr<Call>& c) {
   if (!*version) return ReplyError(c, InvalidArgument("version: required (the candidate version)"));
   std::string strategy = OptionalString(doc, "strategy");
   if (strategy.empty()) strategy = "canary";
-  if (!doc.HasMember("percent") || !doc["percent"].IsNumber()) {
+  GradualPlan plan;
+  double percent = 0;
+  if (strategy == "gradual") {
+    auto parsed = ParseGradualPlan(doc);
+    if (!parsed.ok()) return ReplyError(c, parsed.status());
+    plan = std::move(*parsed);
+  } else if (!doc.HasMember("percent") || !doc["percent"].IsNumber()) {
     return ReplyError(c, InvalidArgument("percent: expected a number in [0, 100]"));
+  } else {
+    percent = doc["percent"].GetDouble();
   }
-  auto r = models_.StartRollout(c->model, **version, doc["percent"].GetDouble(), Actor(c->req),
-                                OptionalString(doc, "reason"), strategy);
+  auto r = models_.StartRollout(c->model, **version, percent, Actor(c->req),
+                                OptionalString(doc, "reason"), strategy, plan);
   if (!r.ok()) return ReplyError(c, r.status());
   auto table = models_.Snapshot();
   auto m = table->find(c->model);

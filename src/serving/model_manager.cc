@@ -153,6 +153,12 @@ ModelManager::ModelManager(std::filesystem::path repository, ModelDefaults defau
 }
 
 ModelManager::~ModelManager() {
+  {
+    std::lock_guard lock(eval_mu_);
+    eval_stop_ = true;
+  }
+  eval_cv_.notify_all();
+  if (evaluator_.joinable()) evaluator_.join();
   Publish(std::make_shared<const ModelTable>());
   {
     std::lock_guard lock(reaper_mu_);
@@ -544,12 +550,14 @@ Status ModelManager::EnsureLoaded(ModelSnapshot& snap, int64_t version) {
 Result<RolloutRecord> ModelManager::StartRollout(const std::string& model, int64_t version,
                                                  double percent, const std::string& actor,
                                                  const std::string& reason,
-                                                 const std::string& strategy) {
+                                                 const std::string& strategy,
+                                                 const GradualPlan& plan) {
+  if (strategy == "gradual") percent = plan.steps.front();
   if (!(percent >= 0 && percent <= 100)) {
     return InvalidArgument("percent: expected a number in [0, 100]");
   }
-  if (strategy != "canary" && strategy != "shadow") {
-    return InvalidArgument("strategy: expected canary or shadow, got '" + strategy + "'");
+  if (strategy != "canary" && strategy != "shadow" && strategy != "gradual") {
+    return InvalidArgument("strategy: expected canary, shadow or gradual, got '" + strategy + "'");
   }
   std::lock_guard lock(write_mu_);
   auto current = table_.load();
@@ -570,6 +578,8 @@ Result<RolloutRecord> ModelManager::StartRollout(const std::string& model, int64
   r.model = model;
   r.version = version;
   r.strategy = strategy;
+  r.plan = strategy == "gradual" ? plan.Serialize() : "";
+  r.step = 0;
   r.percent = percent;
   r.state = "running";
   HistoryEntry e;
@@ -686,6 +696,110 @@ Result<ModelManager::AliasChange> ModelManager::SetProduction(const std::string&
   return change;
 }
 
+VariantStats ModelManager::StatsOf(const LoadedVersion& v) const {
+  VariantStats s;
+  s.success = v.metrics->success->Value();
+  s.error = v.metrics->error->Value();
+  const auto collected = v.metrics->inference_latency->Collect();
+  for (const auto& b : collected.histogram.bucket) {
+    s.bounds.push_back(b.upper_bound);
+    s.cumulative.push_back(static_cast<double>(b.cumulative_count));
+  }
+  return s;
+}
+
+Status ModelManager::AdvanceRollout(const std::string& model, int64_t step,
+                                    const std::string& reason) {
+  std::lock_guard lock(write_mu_);
+  auto current = table_.load();
+  auto it = current->find(model);
+  if (it == current->end() || !it->second->rollout) return NotFound("no rollout");
+  auto plan = GradualPlan::Parse(it->second->rollout->plan);
+  if (!plan.ok()) return plan.status();
+  auto snap = std::make_shared<ModelSnapshot>(*it->second);
+  RolloutRecord r = *snap->rollout;
+  r.step = step;
+  r.percent = plan->steps[static_cast<size_t>(step)];
+  HistoryEntry e;
+  e.model = model;
+  e.actor = "vigil";
+  e.action = "rollout step";
+  e.to_version = r.version;
+  char pct[64];
+  std::snprintf(pct, sizeof pct, "; now step %lld: %g%%", static_cast<long long>(step + 1),
+                r.percent);
+  e.reason = reason + pct;
+  VIGIL_RETURN_IF_ERROR(store_.UpdateRollout(model, r, e));
+  snap->rollout = r;
+  metrics_.SetRollout(model, snap->rollout);
+  auto next = std::make_shared<ModelTable>(*current);
+  (*next)[model] = std::move(snap);
+  Publish(std::move(next));
+  return Status::Ok();
+}
+
+void ModelManager::EvaluateRollouts() {
+  auto table = table_.load();
+  const TimePoint now = SteadyClock::Instance().Now();
+  std::lock_guard eval_lock(eval_mu_);
+  for (const auto& [name, snap] : *table) {
+    if (!snap->rollout || snap->rollout->strategy != "gradual" || snap->unloaded) {
+      step_starts_.erase(name);
+      continue;
+    }
+    const RolloutRecord& r = *snap->rollout;
+    auto cand = snap->ready.find(r.version);
+    auto prod =
+        snap->default_version ? snap->ready.find(*snap->default_version) : snap->ready.end();
+    if (cand == snap->ready.end() || prod == snap->ready.end()) continue;
+    StepStart& start = step_starts_[name];
+    if (start.version != r.version || start.step != r.step) {
+      start = {r.version, r.step, now, StatsOf(*cand->second), StatsOf(*prod->second)};
+    }
+    if (r.state != "running") {
+      start.at = now;  // a paused step's hold restarts on resume
+      continue;
+    }
+    auto plan = GradualPlan::Parse(r.plan);
+    if (!plan.ok()) continue;
+    const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(now - start.at);
+    StepDecision d = EvaluateStep(*plan, static_cast<size_t>(r.step), held,
+                                  StatsOf(*cand->second).Since(start.candidate),
+                                  StatsOf(*prod->second).Since(start.production));
+    Status st;
+    switch (d.kind) {
+      case StepDecision::Kind::kWait:
+        break;
+      case StepDecision::Kind::kAdvance:
+        st = AdvanceRollout(name, r.step + 1, d.reason);
+        break;
+      case StepDecision::Kind::kPromote:
+        st = EndRollout(name, "promote", "vigil", d.reason);
+        break;
+      case StepDecision::Kind::kAbort:
+        st = EndRollout(name, "abort", "vigil", d.reason);
+        if (st.ok()) metrics_.CountRollback(name);
+        LogWarn("gradual rollout aborted",
+                {{"model", name}, {"version", r.version}, {"reason", d.reason}});
+        break;
+    }
+    if (!st.ok()) {
+      LogError("rollout evaluation", {{"model", name}, {"error", st.message()}});
+    }
+  }
+}
+
+void ModelManager::StartRolloutEvaluator(std::chrono::milliseconds interval) {
+  evaluator_ = std::thread([this, interval] {
+    std::unique_lock lock(eval_mu_);
+    while (!eval_cv_.wait_for(lock, interval, [&] { return eval_stop_; })) {
+      lock.unlock();
+      EvaluateRollouts();
+      lock.lock();
+    }
+  });
+}
+
 void ModelManager::DrainAll() {
   auto table = table_.load();
   for (const auto& [name, snap] : *table) {
@@ -729,7 +843,7 @@ Result<VersionHandle> ModelManager::AcquireBySelector(std::string_view model,
     auto table = table_.load();
     auto it = table->find(model);
     if (it != table->end() && it->second->rollout && it->second->rollout->state == "running" &&
-        it->second->rollout->strategy == "canary" && !it->second->unloaded) {
+        it->second->rollout->strategy != "shadow" && !it->second->unloaded) {
       const RolloutRecord& r = *it->second->rollout;
       auto candidate = it->second->ready.find(r.version);
       if (candidate != it->second->ready.end() &&

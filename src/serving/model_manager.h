@@ -29,6 +29,7 @@
 #include "serving/batcher.h"
 #include "serving/circuit_breaker.h"
 #include "serving/model_config.h"
+#include "serving/rollout_policy.h"
 #include "serving/serving_metrics.h"
 #include "store/store.h"
 
@@ -120,9 +121,17 @@ class ModelManager {
   // up first). Calling it again changes the percentage. Persisted; in the history.
   // strategy "shadow": `percent` of unversioned requests are also sent to `version`,
   // whose answers are only compared with production's, never returned.
+  // strategy "gradual": `plan`'s steps replace `percent`; the evaluator advances them,
+  // aborts on a breached guardrail and promotes after the last step.
   Result<RolloutRecord> StartRollout(const std::string& model, int64_t version, double percent,
                                      const std::string& actor, const std::string& reason,
-                                     const std::string& strategy = "canary");
+                                     const std::string& strategy = "canary",
+                                     const GradualPlan& plan = {});
+
+  // Runs EvaluateRollouts every `interval` on its own thread until destruction.
+  void StartRolloutEvaluator(std::chrono::milliseconds interval);
+  // One pass over gradual rollouts: advance, abort (guardrail) or promote. Thread-safe.
+  void EvaluateRollouts();
   // The shadow candidate that should also see this request, or null (no shadow rollout
   // running, or not sampled). Thread-safe, lock-free.
   VersionHandle ShadowFor(std::string_view model) const;
@@ -168,6 +177,8 @@ class ModelManager {
   Status CheckPromotionGate(const ModelSnapshot& snap, int64_t candidate);
   // Loads, verifies and warms up `version` into `snap` unless it is ready.
   Status EnsureLoaded(ModelSnapshot& snap, int64_t version);
+  VariantStats StatsOf(const LoadedVersion& v) const;
+  Status AdvanceRollout(const std::string& model, int64_t step, const std::string& reason);
   void Publish(std::shared_ptr<const ModelTable> table);
   void Retire(LoadedVersion* v);
   void ReaperLoop();
@@ -185,6 +196,19 @@ class ModelManager {
   std::deque<LoadedVersion*> retired_;  // guarded by reaper_mu_
   bool reaper_stop_ = false;            // guarded by reaper_mu_
   std::thread reaper_;
+
+  // Gradual rollouts: where each model's current step started (evaluator thread only).
+  struct StepStart {
+    int64_t version = 0;
+    int64_t step = -1;
+    TimePoint at{};
+    VariantStats candidate, production;
+  };
+  std::map<std::string, StepStart> step_starts_;  // guarded by eval_mu_
+  std::mutex eval_mu_;
+  std::condition_variable eval_cv_;
+  bool eval_stop_ = false;  // guarded by eval_mu_
+  std::thread evaluator_;
 };
 
 }  // namespace vigil

@@ -102,6 +102,11 @@ ServingMetrics::ServingMetrics(std::string environment)
            .Help("Share of unversioned traffic sent to a rollout's candidate (0 while paused)")
            .Labels(constant)
            .Register(r);
+  rollout_step_ = &prometheus::BuildGauge()
+                       .Name("ml_rollout_step")
+                       .Help("Current step (1-based) of a gradual rollout")
+                       .Labels(constant)
+                       .Register(r);
   shadow_predictions_ = &prometheus::BuildCounter()
                              .Name("ml_shadow_predictions_total")
                              .Help(
@@ -153,17 +158,23 @@ ShadowMetrics& ServingMetrics::ForShadow(const std::string& model, const std::st
 void ServingMetrics::SetRollout(const std::string& model,
                                 const std::optional<RolloutRecord>& rollout) {
   std::lock_guard lock(mu_);
-  auto it = rollout_series_.find(model);
-  if (it != rollout_series_.end()) {
-    rollout_percent_->Remove(it->second);
-    rollout_series_.erase(it);
+  auto& series = rollout_series_[model];
+  for (auto* g : series) {
+    rollout_percent_->Remove(g);
+    rollout_step_->Remove(g);
   }
+  series.clear();
   if (!rollout) return;
-  auto& g = rollout_percent_->Add({{"model", model},
-                                   {"version", std::to_string(rollout->version)},
-                                   {"strategy", rollout->strategy}});
+  const std::string version = std::to_string(rollout->version);
+  auto& g = rollout_percent_->Add(
+      {{"model", model}, {"version", version}, {"strategy", rollout->strategy}});
   g.Set(rollout->state == "running" ? rollout->percent : 0);
-  rollout_series_[model] = &g;
+  series.push_back(&g);
+  if (rollout->strategy == "gradual") {
+    auto& step = rollout_step_->Add({{"model", model}, {"version", version}});
+    step.Set(static_cast<double>(rollout->step + 1));
+    series.push_back(&step);
+  }
 }
 
 void ServingMetrics::CountRollback(const std::string& model) {

@@ -106,7 +106,8 @@ class ServingMetrics {
   prometheus::Family<prometheus::Counter>* shadow_predictions_;
   prometheus::Family<prometheus::Histogram>* shadow_latency_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<ShadowMetrics>> shadows_;
-  std::map<std::string, prometheus::Gauge*> rollout_series_;  // by model
+  prometheus::Family<prometheus::Gauge>* rollout_step_;
+  std::map<std::string, std::vector<prometheus::Gauge*>> rollout_series_;  // by model
   prometheus::Family<prometheus::Counter>* rollbacks_;
 
   std::mutex mu_;

@@ -12,7 +12,7 @@ struct Migration {
   const char* sql;
 };
 
-inline constexpr std::array<Migration, 2> kMigrations = {{
+inline constexpr std::array<Migration, 3> kMigrations = {{
     {1, R"sql(
 CREATE TABLE model_versions (
   model TEXT NOT NULL,
@@ -65,6 +65,10 @@ CREATE TABLE rollouts (
   started_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL
 );
+)sql"},
+    {3, R"sql(
+ALTER TABLE rollouts ADD COLUMN plan TEXT NOT NULL DEFAULT '';
+ALTER TABLE rollouts ADD COLUMN step BIGINT NOT NULL DEFAULT 0;
 )sql"},
 }};
 

@@ -199,8 +199,8 @@ class SqliteStore final : public Store {
   Result<std::optional<RolloutRecord>> GetRollout(const std::string& model) override {
     std::lock_guard lock(mu_);
     Stmt q(db_,
-           "SELECT version, strategy, percent, state, started_at, updated_at FROM rollouts WHERE "
-           "model = ?");
+           "SELECT version, strategy, percent, state, started_at, updated_at, plan, step FROM "
+           "rollouts WHERE model = ?");
     if (!q.ok()) return Error("reading the rollout");
     q.Bind(1, model);
     int rc = q.Step();
@@ -214,6 +214,8 @@ class SqliteStore final : public Store {
     r.state = q.Text(3);
     r.started_at = q.Int(4);
     r.updated_at = q.Int(5);
+    r.plan = q.Text(6);
+    r.step = q.Int(7);
     return std::optional<RolloutRecord>(std::move(r));
   }
 
@@ -227,10 +229,10 @@ class SqliteStore final : public Store {
       if (r) {
         Stmt i(db_,
                "INSERT INTO rollouts (model, version, strategy, percent, state, started_at, "
-               "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+               "updated_at, plan, step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
         i.Bind(1, model).Bind(2, r->version).Bind(3, r->strategy).Bind(4, r->percent);
         i.Bind(5, r->state).Bind(6, r->started_at ? r->started_at : Now());
-        i.Bind(7, Now());
+        i.Bind(7, Now()).Bind(8, r->plan).Bind(9, r->step);
         if (i.Step() != SQLITE_DONE) return Error("updating the rollout");
       }
       return AppendHistory(entry);

@@ -52,6 +52,8 @@ struct RolloutRecord {
   std::string strategy = "canary";
   double percent = 0;
   std::string state = "running";  // running | paused
+  std::string plan;               // gradual: the serialized GradualPlan
+  int64_t step = 0;               // gradual: index of the current step
   int64_t started_at = 0;
   int64_t updated_at = 0;
 };

@@ -122,3 +122,64 @@ def test_shadow_sees_copies_never_answers_and_records_agreement(start_server):
     assert s.metric("ml_shadow_latency_seconds_count", model="iris", version="2") == 20
     # A shadow rollout can be promoted like a canary.
     assert s.post("/api/v1/rollouts/iris/promote").json()["production"] == "2"
+
+
+def drive_until(server, path, body, done, what, limit=20000):
+    """Sends requests until done() holds (bounded): gradual steps advance on traffic."""
+    for i in range(limit):
+        server.post(path, body)
+        if i % 10 == 0 and done():
+            return
+    raise AssertionError(f"gave up after {limit} requests waiting for {what}")
+
+
+GRADUAL_ENV = {"VIGIL_ROLLOUT_EVAL_INTERVAL": "20ms"}
+
+
+def test_gradual_rollout_steps_through_and_promotes(start_server):
+    s = start_server(models=("iris",), env=GRADUAL_ENV)
+    r = s.post("/api/v1/rollouts", {"model": "iris", "version": 2, "strategy": "gradual",
+                                    "steps": [30, 60], "hold": "100ms", "min_requests": 5})
+    assert r.status == 201, r
+    body = r.json()
+    assert body["step"] == 1 and body["steps"] == [30, 60, 100] and body["percent"] == 30
+    assert s.metric("ml_rollout_step", model="iris", version="2") == 1
+    drive_until(s, "/v2/models/iris/infer", oip_body([IRIS_ROW]),
+                lambda: s.get("/api/v1/rollouts/iris").status == 404, "the promotion")
+    assert version_for(s) == "2"
+    history = s.get("/api/v1/models/iris/history").json()["history"]
+    actions = [h["action"] for h in history]
+    assert actions[:5] == ["promote", "rollout end", "rollout step", "rollout step",
+                           "rollout start"], actions
+    assert history[0]["actor"] == "vigil" and "passed every step" in history[0]["reason"]
+
+
+def test_gradual_rollout_breaching_a_guardrail_rolls_back(start_server):
+    import os
+    import shutil
+
+    def prepare(repo):
+        (repo / "flaky" / "1").mkdir(parents=True)
+        (repo / "flaky" / "2").mkdir(parents=True)
+        shutil.copy(repo / "iris" / "1" / "model.pt", repo / "flaky" / "1" / "model.pt")
+        from test_breaker import FLAKY_CONFIG
+        (repo / "flaky" / "config.yaml").write_text(
+            FLAKY_CONFIG.replace("fallback: iris:1\n", "production_version: 1\nversions: all\n"))
+        script = os.path.join(os.path.dirname(__file__), "make_flaky_model.py")
+        subprocess.run(["/usr/bin/python3", script, str(repo / "flaky" / "2" / "model.pt")],
+                       check=True, timeout=120)
+
+    s = start_server(models=("iris",), env=GRADUAL_ENV, prepare=prepare)
+    r = s.post("/api/v1/rollouts", {"model": "flaky", "version": 2, "strategy": "gradual",
+                                    "steps": [50], "hold": "1h", "min_requests": 5})
+    assert r.status == 201, r
+    drive_until(s, "/v2/models/flaky/infer", oip_body([[1000, 1, 1, 1]]),
+                lambda: s.get("/api/v1/rollouts/flaky").status == 404, "the guardrail")
+    history = s.get("/api/v1/models/flaky/history").json()["history"]
+    assert history[0]["action"] == "rollout abort" and history[0]["actor"] == "vigil"
+    assert "guardrail: error rate" in history[0]["reason"]
+    assert s.metric("ml_rollback_total", model="flaky") == 1
+    # Production never moved, and all traffic is back on it.
+    for _ in range(10):
+        r = s.post("/v2/models/flaky/infer", oip_body([[1000, 1, 1, 1]]))
+        assert r.status == 200 and r.json()["model_version"] == "1"
