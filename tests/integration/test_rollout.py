@@ -67,10 +67,13 @@ def test_rollout_bad_requests(server):
         ({"model": "iris", "version": 2}, 400, "percent"),
         ({"model": "iris", "version": 2, "percent": 150}, 400, "percent"),
         ({"model": "iris", "version": 2, "percent": 5, "strategy": "blue-green"}, 400,
-         "strategy: expected canary or shadow"),
+         "strategy: expected canary, shadow or gradual"),
         ({"model": "iris", "version": 1, "percent": 5}, 409, "already production"),
         ({"model": "iris", "version": 9, "percent": 5}, 404, "no version 9"),
         ({"model": "ghost", "version": 2, "percent": 5}, 404, "unknown model"),
+        ({"model": "iris", "version": 2, "strategy": "gradual", "steps": [50, 20]}, 400,
+         "steps: expected increasing percentages"),
+        ({"model": "iris", "version": 2, "strategy": "gradual", "hold": "soon"}, 400, "hold"),
     ]
     for body, status, needle in cases:
         r = server.post("/api/v1/rollouts", body)
