@@ -6,11 +6,19 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 
 namespace vigil {
 
 using TimePoint = std::chrono::steady_clock::time_point;
 using Duration = std::chrono::steady_clock::duration;
+
+// Wall-clock seconds since the Unix epoch (for records people read, not for timing).
+inline int64_t UnixSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 class Clock {
  public:

@@ -174,6 +174,13 @@ void ModelManager::Publish(std::shared_ptr<const ModelTable> table) {
   old.reset();
 }
 
+void ModelManager::PublishModel(const ModelTable& current, const std::string& model,
+                                std::shared_ptr<const ModelSnapshot> snap) {
+  auto next = std::make_shared<ModelTable>(current);
+  (*next)[model] = std::move(snap);
+  Publish(std::move(next));
+}
+
 void ModelManager::Retire(LoadedVersion* v) {
   {
     std::lock_guard lock(reaper_mu_);
@@ -248,9 +255,7 @@ Status ModelManager::CheckIntegrity(const std::string& model,
   r.model = model;
   r.version = version;
   r.files = std::move(*files);
-  r.created_at = std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
+  r.created_at = UnixSeconds();
   r.source = version_dir.string();
   HistoryEntry e;
   e.model = model;
@@ -434,9 +439,7 @@ Status ModelManager::LoadModel(const std::string& name, const std::string& expec
     return InvalidArgument("model '" + name + "' is a " + snap->config->backend +
                            " model (config.yaml backend), not " + expect_backend);
   }
-  auto next = std::make_shared<ModelTable>(*current);
-  (*next)[name] = snap;
-  Publish(std::move(next));
+  PublishModel(*current, name, snap);
   if (!snap->is_ready()) {
     return FailedPrecondition(snap->last_error.empty()
                                   ? "model '" + name + "' has no loadable version"
@@ -455,9 +458,7 @@ Status ModelManager::UnloadModel(const std::string& name) {
   snap->config = it->second->config;
   snap->config_text = it->second->config_text;
   snap->unloaded = true;
-  auto next = std::make_shared<ModelTable>(*current);
-  (*next)[name] = snap;
-  Publish(std::move(next));
+  PublishModel(*current, name, std::move(snap));
   return Status::Ok();
 }
 
@@ -593,9 +594,7 @@ Result<RolloutRecord> ModelManager::StartRollout(const std::string& model, int64
   VIGIL_RETURN_IF_ERROR(store_.UpdateRollout(model, r, e));
   snap->rollout = r;
   metrics_.SetRollout(model, snap->rollout);
-  auto next = std::make_shared<ModelTable>(*current);
-  (*next)[model] = std::move(snap);
-  Publish(std::move(next));
+  PublishModel(*current, model, std::move(snap));
   return r;
 }
 
@@ -632,9 +631,7 @@ Status ModelManager::EndRollout(const std::string& model, const std::string& out
     return InvalidArgument("unknown rollout action '" + outcome + "'");
   }
   metrics_.SetRollout(model, snap->rollout);
-  auto next = std::make_shared<ModelTable>(*current);
-  (*next)[model] = std::move(snap);
-  Publish(std::move(next));
+  PublishModel(*current, model, std::move(snap));
   return Status::Ok();
 }
 
@@ -684,9 +681,7 @@ Result<ModelManager::AliasChange> ModelManager::SetProduction(const std::string&
   if (change.from) snap->aliases["previous"] = *change.from;
   snap->last_error.clear();
   ResolveProduction(*snap);
-  auto next = std::make_shared<ModelTable>(*current);
-  (*next)[model] = std::move(snap);
-  Publish(std::move(next));
+  PublishModel(*current, model, std::move(snap));
   LogInfo("production version changed", {{"model", model},
                                          {"action", action},
                                          {"from", change.from ? *change.from : int64_t{0}},
@@ -732,9 +727,7 @@ Status ModelManager::AdvanceRollout(const std::string& model, int64_t step,
   VIGIL_RETURN_IF_ERROR(store_.UpdateRollout(model, r, e));
   snap->rollout = r;
   metrics_.SetRollout(model, snap->rollout);
-  auto next = std::make_shared<ModelTable>(*current);
-  (*next)[model] = std::move(snap);
-  Publish(std::move(next));
+  PublishModel(*current, model, std::move(snap));
   return Status::Ok();
 }
 

@@ -180,6 +180,9 @@ class ModelManager {
   VariantStats StatsOf(const LoadedVersion& v) const;
   Status AdvanceRollout(const std::string& model, int64_t step, const std::string& reason);
   void Publish(std::shared_ptr<const ModelTable> table);
+  // Publishes `current` with `model` replaced by `snap`. REQUIRES: write_mu_ held.
+  void PublishModel(const ModelTable& current, const std::string& model,
+                    std::shared_ptr<const ModelSnapshot> snap);
   void Retire(LoadedVersion* v);
   void ReaperLoop();
 

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "core/clock.h"
 #include "core/strings.h"
 #include "serving/artifact_integrity.h"
 #include "serving/model_repository.h"
@@ -101,9 +102,7 @@ Result<int64_t> RegisterVersion(const std::filesystem::path& repository, Store& 
   r.model = model;
   r.version = version;
   r.files = std::move(*files);
-  r.created_at = std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
+  r.created_at = UnixSeconds();
   r.source = options.source_label.empty() ? source.string() : options.source_label;
   r.description = options.description;
   r.metrics = options.metrics;

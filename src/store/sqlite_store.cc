@@ -5,6 +5,7 @@
 #include <chrono>
 #include <mutex>
 
+#include "core/clock.h"
 #include "store/migrations.h"
 #include "store/store.h"
 
@@ -257,11 +258,7 @@ class SqliteStore final : public Store {
   }
 
  private:
-  static int64_t Now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
+  static int64_t Now() { return UnixSeconds(); }
 
   Status Error(const std::string& what) const {
     return Internal(path_ + ": " + what + ": " + sqlite3_errmsg(db_));
