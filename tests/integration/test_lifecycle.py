@@ -224,3 +224,40 @@ def test_register_offline_into_repository(tmp_path):
                         "--model-repository", str(repo), "--data-dir", str(data),
                         "--version", "3"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "already has a version 3" in r.stderr
+
+
+def test_kill_9_during_promotes_leaves_consistent_state(start_server):
+    """Promote/rollback in a loop, kill -9 at an arbitrary moment: after a restart the
+    production version is the one the newest production change in the history names."""
+    import threading
+    from conftest import wait_for
+
+    s = start_server(models=("iris",))
+    stop = threading.Event()
+
+    def flip():
+        i = 0
+        while not stop.is_set():
+            try:
+                if i % 2 == 0:
+                    s.post("/api/v1/models/iris/promote", {"version": 2})
+                else:
+                    s.post("/api/v1/models/iris/rollback")
+            except OSError:
+                return  # the server is gone
+            i += 1
+
+    t = threading.Thread(target=flip)
+    t.start()
+    wait_for(lambda: len(s.get("/api/v1/models/iris/history").json()["history"]) >= 8,
+             what="several promotes")
+    s.proc.send_signal(signal.SIGKILL)
+    s.proc.wait()
+    stop.set()
+    t.join(timeout=60)
+    s2 = start_server(repo=s.repo, data_dir=s.data_dir)
+    history = s2.get("/api/v1/models/iris/history").json()["history"]
+    last = next(h for h in history if h["action"] in ("promote", "rollback", "initial"))
+    assert production(s2) == last["to"]
+    versions = s2.get("/api/v1/models/iris/versions").json()
+    assert versions["aliases"]["production"] == last["to"]
