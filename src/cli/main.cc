@@ -169,6 +169,18 @@ int main(int argc, char** argv) {
   models_history->add_option("MODEL", lifecycle_model, "Model name")->required();
   add_client_options(models_history);
 
+  // models alias
+  std::string alias_name;
+  int64_t alias_version = 0;
+  bool alias_remove = false;
+  auto* models_alias = models->add_subcommand(
+      "alias", "Point a user-defined alias (e.g. champion) at VERSION, or --remove it");
+  models_alias->add_option("MODEL", lifecycle_model, "Model name")->required();
+  models_alias->add_option("NAME", alias_name, "Alias name")->required();
+  models_alias->add_option("VERSION", alias_version, "Version")->check(CLI::PositiveNumber);
+  models_alias->add_flag("--remove", alias_remove, "Remove the alias");
+  add_client_options(models_alias);
+
   // models register
   std::string register_path, register_repo, register_data_dir, description, metrics_text;
   int64_t register_version = 0;
@@ -312,6 +324,21 @@ int main(int argc, char** argv) {
   if (models_history->parsed()) {
     return PrintReply(
         vigil::HttpCall(url, "GET", "/api/v1/models/" + lifecycle_model + "/history", "", token));
+  }
+  if (models_alias->parsed()) {
+    if (alias_remove) {
+      return PrintReply(vigil::HttpCall(
+          url, "DELETE", "/api/v1/models/" + lifecycle_model + "/aliases/" + alias_name, "",
+          token));
+    }
+    if (alias_version <= 0) {
+      std::cerr << "error: VERSION: required (or --remove)\n";
+      return kUsageError;
+    }
+    return PrintReply(vigil::HttpCall(url, "POST", "/api/v1/models/" + lifecycle_model + "/aliases",
+                                      "{\"alias\":" + vigil::JsonQuote(alias_name) +
+                                          ",\"version\":" + std::to_string(alias_version) + "}",
+                                      token));
   }
   if (models_register->parsed()) {
     auto metrics = vigil::ParseMetrics(metrics_text);

@@ -227,6 +227,9 @@ Api::Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOpti
   Route(verb::post, "/api/v1/models/{model}/promote", Access::kProtected, &Api::Promote);
   Route(verb::post, "/api/v1/models/{model}/rollback", Access::kProtected, &Api::Rollback);
   Route(verb::get, "/api/v1/models/{model}/history", Access::kProtected, &Api::History);
+  Route(verb::post, "/api/v1/models/{model}/aliases", Access::kProtected, &Api::SetAlias);
+  Route(verb::delete_, "/api/v1/models/{model}/aliases/{alias}", Access::kProtected,
+        &Api::RemoveAlias);
   Route(verb::post, "/api/v1/rollouts", Access::kProtected, &Api::StartRollout);
   Route(verb::get, "/api/v1/rollouts", Access::kProtected, &Api::ListRollouts);
   Route(verb::get, "/api/v1/rollouts/{model}", Access::kProtected, &Api::ListRollouts);
@@ -1156,6 +1159,32 @@ Result<GradualPlan> ParseGradualPlan(const rapidjson::Document& doc) {
     text += buf;
   }
   return text.empty() ? Result<GradualPlan>(plan) : GradualPlan::Parse(text);
+}
+
+void Api::SetAlias(std::unique_ptr<Call>& c) {
+  c->model = std::string(c->params.Get("model"));
+  rapidjson::Document doc;
+  Status st = ParseJson(c->req.body(), doc);
+  if (!st.ok()) return ReplyError(c, st);
+  const std::string alias = OptionalString(doc, "alias");
+  auto version = OptionalVersionField(doc, "version");
+  if (!version.ok()) return ReplyError(c, version.status());
+  if (!*version) return ReplyError(c, InvalidArgument("version: required"));
+  st = models_.SetAlias(c->model, alias, *version, Actor(c->req));
+  if (!st.ok()) return ReplyError(c, st);
+  Reply(c, 200,
+        "{\"model\":" + JsonQuote(c->model) + ",\"alias\":" + JsonQuote(alias) + ",\"version\":\"" +
+            std::to_string(**version) + "\"}");
+}
+
+void Api::RemoveAlias(std::unique_ptr<Call>& c) {
+  c->model = std::string(c->params.Get("model"));
+  const std::string alias(c->params.Get("alias"));
+  Status st = models_.SetAlias(c->model, alias, std::nullopt, Actor(c->req));
+  if (!st.ok()) return ReplyError(c, st);
+  Reply(c, 200,
+        "{\"model\":" + JsonQuote(c->model) + ",\"alias\":" + JsonQuote(alias) +
+            ",\"version\":null}");
 }
 
 void Api::StartRollout(std::unique_ptr<Call>& c) {

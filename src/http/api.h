@@ -73,6 +73,8 @@ class Api {
   void Promote(std::unique_ptr<Call>& c);
   void Rollback(std::unique_ptr<Call>& c);
   void History(std::unique_ptr<Call>& c);
+  void SetAlias(std::unique_ptr<Call>& c);
+  void RemoveAlias(std::unique_ptr<Call>& c);
   void StartRollout(std::unique_ptr<Call>& c);
   void ListRollouts(std::unique_ptr<Call>& c);
   void RolloutAction(std::unique_ptr<Call>& c);

@@ -782,6 +782,53 @@ void ModelManager::EvaluateRollouts() {
   }
 }
 
+Status ModelManager::SetAlias(const std::string& model, const std::string& alias,
+                              std::optional<int64_t> version, const std::string& actor) {
+  bool valid = !alias.empty() && alias.size() <= 64 && !(alias[0] >= '0' && alias[0] <= '9');
+  for (char ch : alias) {
+    valid =
+        valid && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_');
+  }
+  if (!valid) {
+    return InvalidArgument(
+        "alias: expected lowercase letters, digits, '-' or '_', not starting "
+        "with a digit, got '" +
+        alias + "'");
+  }
+  if (alias == "production" || alias == "previous") {
+    return InvalidArgument("alias '" + alias + "' moves only with promote and rollback");
+  }
+  std::lock_guard lock(write_mu_);
+  auto current = table_.load();
+  auto it = current->find(model);
+  if (it == current->end()) return NotFound("unknown model '" + model + "'");
+  if (it->second->unloaded || !it->second->config) {
+    return FailedPrecondition("model '" + model + "' is not loaded");
+  }
+  auto snap = std::make_shared<ModelSnapshot>(*it->second);
+  auto old = snap->aliases.find(alias);
+  if (!version && old == snap->aliases.end()) {
+    return NotFound("model '" + model + "' has no alias '" + alias + "'");
+  }
+  if (version) VIGIL_RETURN_IF_ERROR(EnsureLoaded(*snap, *version));
+  HistoryEntry e;
+  e.model = model;
+  e.actor = actor.empty() ? "api" : actor;
+  e.action = version ? "alias set" : "alias remove";
+  if (old != snap->aliases.end()) e.from_version = old->second;
+  e.to_version = version;
+  e.reason = alias;
+  VIGIL_RETURN_IF_ERROR(store_.UpdateAliases(model, {{alias, version}}, e));
+  if (version) {
+    snap->aliases[alias] = *version;
+  } else {
+    snap->aliases.erase(alias);
+  }
+  metrics_.SetAliases(model, snap->aliases);
+  PublishModel(*current, model, std::move(snap));
+  return Status::Ok();
+}
+
 void ModelManager::StartRolloutEvaluator(std::chrono::milliseconds interval) {
   evaluator_ = std::thread([this, interval] {
     std::unique_lock lock(eval_mu_);

@@ -128,6 +128,11 @@ class ModelManager {
                                      const std::string& strategy = "canary",
                                      const GradualPlan& plan = {});
 
+  // User-defined alias (e.g. "champion"): set to `version` (loaded and verified first) or
+  // removed (nullopt). production and previous move only by promote and rollback.
+  Status SetAlias(const std::string& model, const std::string& alias,
+                  std::optional<int64_t> version, const std::string& actor);
+
   // Runs EvaluateRollouts every `interval` on its own thread until destruction.
   void StartRolloutEvaluator(std::chrono::milliseconds interval);
   // One pass over gradual rollouts: advance, abort (guardrail) or promote. Thread-safe.

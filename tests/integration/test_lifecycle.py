@@ -261,3 +261,29 @@ def test_kill_9_during_promotes_leaves_consistent_state(start_server):
     assert production(s2) == last["to"]
     versions = s2.get("/api/v1/models/iris/versions").json()
     assert versions["aliases"]["production"] == last["to"]
+
+
+def test_user_defined_aliases(server):
+    url = f"http://127.0.0.1:{server.port}"
+    r = server.post("/api/v1/models/iris/aliases", {"alias": "champion", "version": 2})
+    assert r.status == 200, r
+    r = server.post("/v2/models/iris/versions/champion/infer", oip_body([IRIS_ROW]))
+    assert r.status == 200 and r.json()["model_version"] == "2"
+    assert server.metric("ml_model_version_info", model="iris", alias="champion",
+                         version="2") == 1
+    assert server.get("/api/v1/models/iris/versions").json()["aliases"]["champion"] == "2"
+    for body, status, needle in [
+        ({"alias": "production", "version": 2}, 400, "moves only with promote"),
+        ({"alias": "Bad Name", "version": 2}, 400, "alias: expected lowercase"),
+        ({"alias": "x", "version": 9}, 404, "no version 9"),
+        ({"alias": "x"}, 400, "version: required"),
+    ]:
+        r = server.post("/api/v1/models/iris/aliases", body)
+        assert r.status == status and needle in r.json()["error"], (body, r)
+    r = subprocess.run([VIGIL_BIN, "models", "alias", "iris", "champion", "--remove", "--url", url],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert server.post("/v2/models/iris/versions/champion/infer", oip_body([IRIS_ROW])).status == 404
+    assert server.call("DELETE", "/api/v1/models/iris/aliases/champion").status == 404
+    actions = [h["action"] for h in server.get("/api/v1/models/iris/history").json()["history"]]
+    assert actions[:2] == ["alias remove", "alias set"]
