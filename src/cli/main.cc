@@ -253,8 +253,9 @@ int main(int argc, char** argv) {
   rollout_start
       ->add_option("--strategy", strategy,
                    "canary (answers PERCENT of traffic), shadow (sees a copy of PERCENT, "
-                   "answers nothing) or gradual (--steps, --hold, guardrails)")
-      ->check(CLI::IsMember({"canary", "shadow", "gradual"}));
+                   "answers nothing), gradual (--steps, --hold, guardrails) or ab (a fixed "
+                   "split with per-variant metrics)")
+      ->check(CLI::IsMember({"canary", "shadow", "gradual", "ab"}));
   add_client_options(rollout_start);
   auto* rollout_status = rollout->add_subcommand("status", "Rollouts and their variants' counts");
   rollout_status->add_option("MODEL", lifecycle_model, "Model name (default: all)");

@@ -32,6 +32,7 @@ struct Call {
   std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
   std::optional<FallbackInfo> fallback;                      // set when a fallback model answers
   bool unversioned = false;  // the request named no version or alias
+  std::string ab_variant;    // "A" or "B" while the model runs an A/B test
 };
 
 namespace {
@@ -433,6 +434,14 @@ Result<VersionHandle> Api::AcquireForInference(Call& c, std::string_view selecto
   if (auto k = c.req.find("X-Vigil-Routing-Key"); k != c.req.end()) routing_key = k->value();
   auto h = models_.AcquireBySelector(c.model, selector, routing_key);
   c.unversioned = selector.empty();
+  if (h.ok() && c.unversioned) {
+    auto table = models_.Snapshot();
+    auto it = table->find(c.model);
+    if (it != table->end() && it->second->rollout && it->second->rollout->strategy == "ab" &&
+        it->second->rollout->state == "running") {
+      c.ab_variant = (*h)->version == it->second->rollout->version ? "B" : "A";
+    }
+  }
   if (h.ok()) c.version = std::to_string((*h)->version);
   if (h.ok() || h.status().code() != StatusCode::kFailedPrecondition) return h;
   // Known but not ready (not loaded, failed): the fallback answers when there is one.
@@ -500,8 +509,14 @@ void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Ten
   Batcher* batcher = handle->batcher.get();
   // std::function needs a copyable target: the call travels in a shared holder.
   auto holder = std::make_shared<std::unique_ptr<Call>>(std::move(c));
+  const std::string ab_variant = (*holder)->ab_variant;
   req->done = [this, holder, handle = std::move(handle), write = std::move(write), prediction_id,
-               breaker, shadow, enqueued = req->enqueued](InferenceResult&& r) {
+               breaker, shadow, ab_variant, enqueued = req->enqueued](InferenceResult&& r) {
+    if (!ab_variant.empty()) {
+      metrics_.RecordAbRequest(
+          handle->model, ab_variant, std::to_string(handle->version), r.status.ok(),
+          std::chrono::duration<double>(SteadyClock::Instance().Now() - enqueued).count());
+    }
     if (shadow) {
       shadow->SetPrimary(r.status.ok() && !r.outputs.empty() ? std::optional<Tensor>(r.outputs[0])
                                                              : std::nullopt);

@@ -557,8 +557,9 @@ Result<RolloutRecord> ModelManager::StartRollout(const std::string& model, int64
   if (!(percent >= 0 && percent <= 100)) {
     return InvalidArgument("percent: expected a number in [0, 100]");
   }
-  if (strategy != "canary" && strategy != "shadow" && strategy != "gradual") {
-    return InvalidArgument("strategy: expected canary, shadow or gradual, got '" + strategy + "'");
+  if (strategy != "canary" && strategy != "shadow" && strategy != "gradual" && strategy != "ab") {
+    return InvalidArgument("strategy: expected canary, shadow, gradual or ab, got '" + strategy +
+                           "'");
   }
   std::lock_guard lock(write_mu_);
   auto current = table_.load();
@@ -576,6 +577,7 @@ Result<RolloutRecord> ModelManager::StartRollout(const std::string& model, int64
   auto snap = std::make_shared<ModelSnapshot>(old);
   VIGIL_RETURN_IF_ERROR(EnsureLoaded(*snap, version));
   RolloutRecord r = old.rollout.value_or(RolloutRecord{});
+  if (r.started_at == 0) r.started_at = UnixSeconds();
   r.model = model;
   r.version = version;
   r.strategy = strategy;

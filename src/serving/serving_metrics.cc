@@ -107,6 +107,16 @@ ServingMetrics::ServingMetrics(std::string environment)
                        .Help("Current step (1-based) of a gradual rollout")
                        .Labels(constant)
                        .Register(r);
+  ab_requests_ = &prometheus::BuildCounter()
+                      .Name("ml_ab_requests_total")
+                      .Help("Requests of an A/B test by variant (A production, B candidate)")
+                      .Labels(constant)
+                      .Register(r);
+  ab_latency_ = &prometheus::BuildHistogram()
+                     .Name("ml_ab_latency_seconds")
+                     .Help("Enqueue-to-output time of an A/B test's requests by variant, seconds")
+                     .Labels(constant)
+                     .Register(r);
   shadow_predictions_ = &prometheus::BuildCounter()
                              .Name("ml_shadow_predictions_total")
                              .Help(
@@ -153,6 +163,19 @@ ShadowMetrics& ServingMetrics::ForShadow(const std::string& model, const std::st
   slot->error = &shadow_predictions_->Add(labels("error"));
   slot->latency = &shadow_latency_->Add({{"model", model}, {"version", version}}, LatencyBuckets());
   return *slot;
+}
+
+void ServingMetrics::RecordAbRequest(const std::string& model, const std::string& variant,
+                                     const std::string& version, bool ok, double seconds) {
+  // Family::Add returns the existing series for known labels (A/B is not the hot path's
+  // default; the family lock is short).
+  ab_requests_
+      ->Add({{"model", model},
+             {"variant", variant},
+             {"version", version},
+             {"status", ok ? "success" : "error"}})
+      .Increment();
+  ab_latency_->Add({{"model", model}, {"variant", variant}}, LatencyBuckets()).Observe(seconds);
 }
 
 void ServingMetrics::SetRollout(const std::string& model,

@@ -76,6 +76,11 @@ class ServingMetrics {
   // ml_model_version_info{model, version, alias} = 1 for each alias of `model`.
   void SetAliases(const std::string& model, const std::map<std::string, int64_t>& aliases);
   void CountRollback(const std::string& model);
+  // ml_ab_requests_total{model, variant, version, status} and ml_ab_latency_seconds
+  // {model, variant}: per-variant figures of an A/B test (A = production, B = candidate).
+  void RecordAbRequest(const std::string& model, const std::string& variant,
+                       const std::string& version, bool ok, double seconds);
+
   // Stable handles for a shadow candidate (model, version).
   ShadowMetrics& ForShadow(const std::string& model, const std::string& version);
 
@@ -104,6 +109,8 @@ class ServingMetrics {
   prometheus::Family<prometheus::Gauge>* breaker_state_;
   prometheus::Family<prometheus::Gauge>* rollout_percent_;
   prometheus::Family<prometheus::Counter>* shadow_predictions_;
+  prometheus::Family<prometheus::Counter>* ab_requests_;
+  prometheus::Family<prometheus::Histogram>* ab_latency_;
   prometheus::Family<prometheus::Histogram>* shadow_latency_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<ShadowMetrics>> shadows_;
   prometheus::Family<prometheus::Gauge>* rollout_step_;

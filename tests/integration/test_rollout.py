@@ -67,7 +67,7 @@ def test_rollout_bad_requests(server):
         ({"model": "iris", "version": 2}, 400, "percent"),
         ({"model": "iris", "version": 2, "percent": 150}, 400, "percent"),
         ({"model": "iris", "version": 2, "percent": 5, "strategy": "blue-green"}, 400,
-         "strategy: expected canary, shadow or gradual"),
+         "strategy: expected canary, shadow, gradual or ab"),
         ({"model": "iris", "version": 1, "percent": 5}, 409, "already production"),
         ({"model": "iris", "version": 9, "percent": 5}, 404, "no version 9"),
         ({"model": "ghost", "version": 2, "percent": 5}, 404, "unknown model"),
@@ -186,3 +186,21 @@ def test_gradual_rollout_breaching_a_guardrail_rolls_back(start_server):
     for _ in range(10):
         r = s.post("/v2/models/flaky/infer", oip_body([[1000, 1, 1, 1]]))
         assert r.status == 200 and r.json()["model_version"] == "1"
+
+
+def test_ab_test_fixed_split_with_per_variant_metrics(server):
+    r = server.post("/api/v1/rollouts", {"model": "iris", "version": 2, "percent": 50,
+                                         "strategy": "ab"})
+    assert r.status == 201, r
+    seen = {version_for(server, f"visitor-{i}") for i in range(60)}
+    assert seen == {"1", "2"}
+    a = server.metric("ml_ab_requests_total", model="iris", variant="A", version="1",
+                      status="success")
+    b = server.metric("ml_ab_requests_total", model="iris", variant="B", version="2",
+                      status="success")
+    assert a + b == 60 and a > 0 and b > 0
+    assert server.metric("ml_ab_latency_seconds_count", model="iris", variant="B") == b
+    # Requests naming a version are outside the test.
+    server.post("/v2/models/iris/versions/1/infer", oip_body([IRIS_ROW]))
+    assert server.metric("ml_ab_requests_total", model="iris", variant="A") == a
+    assert server.post("/api/v1/rollouts/iris/abort").status == 200
