@@ -45,11 +45,16 @@ unit: build
 integration: build examples
 	cd $(BUILD_DIR) && ctest --output-on-failure -L integration
 
-# AddressSanitizer + UndefinedBehaviorSanitizer build of the unit tests.
+# AddressSanitizer + UndefinedBehaviorSanitizer build: the unit tests, then the
+# integration tests against the sanitized binary. (Leak checking is off: libtorch keeps
+# process-lifetime allocations.)
 asan: deps-test examples
 	cmake -S . -B $(SAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DVIGIL_SANITIZE=ON
-	cmake --build $(SAN_DIR) -j$(JOBS) --target vigil_unit_tests
+	cmake --build $(SAN_DIR) -j$(JOBS) --target vigil_unit_tests vigil
 	cd $(SAN_DIR) && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -L unit
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 VIGIL_BIN=$(SAN_DIR)/vigil \
+	  VIGIL_EXAMPLES=$(CURDIR)/examples/models \
+	  $(PY) -m pytest -q -p no:cacheprovider tests/integration
 
 bench: deps-bench build examples
 	$(PY) bench/run_bench.py --vigil $(BUILD_DIR)/vigil --models examples/models
