@@ -71,10 +71,11 @@ int RunServer(const ServerConfig& config) {
   server_options.threads =
       config.io_threads > 0 ? config.io_threads
                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  http::HttpServer server(server_options, [&api](http::HttpRequest&& req, http::Responder&& r) {
-    api.Handle(std::move(req), std::move(r));
-  });
-  auto port = server.Start();
+  auto server = std::make_unique<http::HttpServer>(
+      server_options, [&api](http::HttpRequest&& req, http::Responder&& r) {
+        api.Handle(std::move(req), std::move(r));
+      });
+  auto port = server->Start();
   if (!port.ok()) {
     LogError("cannot start the HTTP server", {{"error", port.status().message()}});
     FlushLogs();
@@ -110,11 +111,15 @@ int RunServer(const ServerConfig& config) {
     FlushLogs();
   }
   LogInfo("shutting down: draining in-flight requests",
-          {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}, {"in_flight", server.in_flight()}});
+          {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}, {"in_flight", server->in_flight()}});
   api.SetReady(false);
   models->DrainAll();
-  server.Shutdown(config.shutdown_grace);
-  models.reset();  // drains every batcher
+  server->Shutdown(config.shutdown_grace);
+  // The server goes first: its queued completions hold version handles, which must be
+  // handed back while the manager can still retire them. The manager then waits for
+  // every version to be released (in-flight batches finish) before it goes.
+  server.reset();
+  models.reset();
   LogInfo("stopped");
   FlushLogs();
   return 0;

@@ -7,6 +7,7 @@
 #include "core/logging.h"
 #include "core/strings.h"
 #include "core/version.h"
+#include "serving/model_repository.h"
 #include "serving/registry.h"
 #include "serving/rollout_policy.h"
 #include "serving/shadow.h"
@@ -511,7 +512,8 @@ void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Ten
   auto holder = std::make_shared<std::unique_ptr<Call>>(std::move(c));
   const std::string ab_variant = (*holder)->ab_variant;
   req->done = [this, holder, handle = std::move(handle), write = std::move(write), prediction_id,
-               breaker, shadow, ab_variant, enqueued = req->enqueued](InferenceResult&& r) {
+               breaker, shadow, ab_variant, client_deadline = timeout_ms.has_value(),
+               enqueued = req->enqueued](InferenceResult&& r) {
     if (!ab_variant.empty()) {
       metrics_.RecordAbRequest(
           handle->model, ab_variant, std::to_string(handle->version), r.status.ok(),
@@ -527,7 +529,9 @@ void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Ten
       const ErrorCategory category = CategoryFor(r.status.code());
       if (r.status.ok()) {
         breaker->RecordSuccess();
-      } else if (category == ErrorCategory::kBackend || category == ErrorCategory::kTimeout) {
+      } else if (category == ErrorCategory::kBackend ||
+                 (category == ErrorCategory::kTimeout && !client_deadline)) {
+        // A deadline the client chose itself says nothing about the model's health.
         breaker->RecordFailure();
       } else {
         breaker->Cancel();
@@ -922,6 +926,11 @@ void Api::ListVersions(std::unique_ptr<Call>& c) {
 
 void Api::RegisterUpload(std::unique_ptr<Call>& c) {
   c->model = std::string(c->params.Get("model"));
+  if (!IsValidModelName(c->model)) {
+    return ReplyError(c, InvalidArgument("invalid model name '" + c->model + "'"));
+  }
+  // Registrations of a model pick "the next version": one at a time.
+  std::lock_guard register_lock(register_mu_);
   if (c->req.body().empty()) {
     return ReplyError(c, InvalidArgument("empty body: send the artifact's bytes"));
   }
@@ -1231,6 +1240,9 @@ void Api::StartRollout(std::unique_ptr<Call>& c) {
   if (!r.ok()) return ReplyError(c, r.status());
   auto table = models_.Snapshot();
   auto m = table->find(c->model);
+  if (m == table->end() || !m->second->rollout) {
+    return ReplyError(c, AlreadyExists("the rollout ended while it was being started"));
+  }
   Reply(c, 201, Render([&](JsonWriter& w) { WriteRollout(w, *m->second, metrics_); }));
 }
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "http/auth.h"
@@ -108,6 +109,7 @@ class Api {
   ApiOptions options_;
   Router<Entry> router_;
   std::atomic<bool> ready_{false};
+  std::mutex register_mu_;  // serialises version registration
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -92,6 +92,16 @@ Status Flatten(const rapidjson::Value& data, Tensor& t, size_t capacity, size_t&
   return Status::Ok();
 }
 
+// Leaf elements of (nested) `data`, counted before any tensor is allocated, so a small
+// request cannot make the server allocate what its shape claims.
+size_t CountElements(const rapidjson::Value& data, int depth) {
+  if (!data.IsArray()) return 1;
+  if (depth > 32) return 0;
+  size_t n = 0;
+  for (const auto& e : data.GetArray()) n += CountElements(e, depth + 1);
+  return n;
+}
+
 Status ParseShape(const rapidjson::Value& v, const std::string& where, std::vector<int64_t>& out) {
   if (!v.IsArray() || v.Empty()) {
     return InvalidArgument(where + ": expected a non-empty array of integers");
@@ -148,7 +158,8 @@ void WriteTensorData(JsonWriter& w, const Tensor& t) {
 
 Status ParseJson(std::string& body, rapidjson::Document& doc) {
   if (body.empty()) return InvalidArgument("empty request body (expected a JSON object)");
-  doc.ParseInsitu<rapidjson::kParseNanAndInfFlag>(body.data());
+  // Iterative parsing: a deeply nested body cannot exhaust the I/O thread's stack.
+  doc.ParseInsitu<rapidjson::kParseNanAndInfFlag | rapidjson::kParseIterativeFlag>(body.data());
   if (doc.HasParseError()) {
     return InvalidArgument(std::string("malformed JSON at offset ") +
                            std::to_string(doc.GetErrorOffset()) + ": " +
@@ -202,8 +213,10 @@ Status ParseOipInferRequest(const rapidjson::Value& doc, const ModelConfig& conf
     const auto& p = doc["parameters"];
     if (!p.IsObject()) return InvalidArgument("parameters: expected an object");
     if (p.HasMember("timeout_ms")) {
-      if (!p["timeout_ms"].IsInt64() || p["timeout_ms"].GetInt64() <= 0) {
-        return InvalidArgument("parameters.timeout_ms: expected a positive integer");
+      if (!p["timeout_ms"].IsInt64() || p["timeout_ms"].GetInt64() <= 0 ||
+          p["timeout_ms"].GetInt64() > 3'600'000) {
+        return InvalidArgument(
+            "parameters.timeout_ms: expected a positive integer of milliseconds, at most 3600000");
       }
       out.timeout_ms = p["timeout_ms"].GetInt64();
     }
@@ -270,6 +283,12 @@ Status ParseOipInferRequest(const rapidjson::Value& doc, const ModelConfig& conf
     rows = shape[0];
     if (!in.HasMember("data") || !in["data"].IsArray()) {
       return InvalidArgument(where + ".data: expected an array (flat or nested)");
+    }
+    const size_t given = CountElements(in["data"], 0);
+    const size_t wanted = static_cast<size_t>(shape[0]) * static_cast<size_t>(spec.row_elements());
+    if (given != wanted) {
+      return InvalidArgument(where + ".data: has " + std::to_string(given) + " elements, shape " +
+                             ShapeToString(shape) + " needs " + std::to_string(wanted));
     }
     Tensor t = Tensor::Make(name, spec.dtype, shape);
     const size_t capacity = static_cast<size_t>(t.elements());

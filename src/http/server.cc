@@ -32,6 +32,7 @@ struct ServerState {
   HttpServer::Handler handler;
   std::atomic<int64_t> in_flight{0};
   std::atomic<bool> stopping{false};
+  std::atomic<bool> stopped{false};  // I/O threads gone: nothing may be posted any more
   std::mutex sessions_mu;
   std::map<Session*, std::weak_ptr<Session>> sessions;  // guarded by sessions_mu
 };
@@ -54,10 +55,14 @@ class Session : public std::enable_shared_from_this<Session> {
     state_->sessions.erase(this);
   }
 
-  void Post(std::function<void()> fn) { net::post(stream_.get_executor(), std::move(fn)); }
+  void Post(std::function<void()> fn) {
+    if (state_->stopped.load()) return;
+    net::post(stream_.get_executor(), std::move(fn));
+  }
 
   // Inline when already on the connection's strand, else queued onto it.
   void Send(HttpResponse&& res) {
+    if (state_->stopped.load()) return;  // past the shutdown grace: the answer is dropped
     net::dispatch(
         stream_.get_executor(),
         [self = shared_from_this(), r = std::move(res)]() mutable { self->Write(std::move(r)); });
@@ -252,6 +257,7 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  state.stopped.store(true);
 }
 
 }  // namespace vigil::http

@@ -6,12 +6,19 @@
 namespace vigil {
 namespace {
 
+// Answers `r` exactly once: the callback is taken out before it runs.
+void Complete(InferenceRequest& r, InferenceResult&& result) {
+  auto done = std::move(r.done);
+  r.done = nullptr;
+  if (done) done(std::move(result));
+}
+
 void Fail(std::vector<std::unique_ptr<InferenceRequest>>& batch, const Status& status) {
   for (auto& r : batch) {
     InferenceResult res;
     res.status = status;
     res.batch_size = 0;
-    r->done(std::move(res));
+    Complete(*r, std::move(res));
   }
 }
 
@@ -88,7 +95,7 @@ void ExecuteBatch(ModelInstance& instance, const std::vector<TensorSpec>& output
     InferenceResult res;
     res.outputs = std::move(produced);
     res.batch_size = static_cast<int>(rows);
-    batch[0]->done(std::move(res));
+    Complete(*batch[0], std::move(res));
     return;
   }
   int64_t first = 0;
@@ -98,7 +105,7 @@ void ExecuteBatch(ModelInstance& instance, const std::vector<TensorSpec>& output
     res.outputs.reserve(produced.size());
     for (const Tensor& t : produced) res.outputs.push_back(SliceRows(t, first, r->rows));
     first += r->rows;
-    r->done(std::move(res));
+    Complete(*r, std::move(res));
   }
 }
 
@@ -156,7 +163,7 @@ void Batcher::Submit(std::unique_ptr<InferenceRequest> request) {
   if (!st.ok()) {
     InferenceResult res;
     res.status = st;
-    request->done(std::move(res));
+    Complete(*request, std::move(res));
   }
 }
 
@@ -214,7 +221,16 @@ void Batcher::RunBatch(std::vector<std::unique_ptr<InferenceRequest>>& batch) {
     for (auto& r : batch) rows += r->rows;
     metrics_->batch_size->Observe(static_cast<double>(rows));
   }
-  ExecuteBatch(*instance_, outputs_, batch);
+  try {
+    ExecuteBatch(*instance_, outputs_, batch);
+  } catch (const std::exception& e) {
+    // e.g. bad_alloc: answer what is still unanswered rather than lose the worker.
+    std::vector<std::unique_ptr<InferenceRequest>> pending;
+    for (auto& r : batch) {
+      if (r && r->done) pending.push_back(std::move(r));
+    }
+    Fail(pending, Internal(std::string("inference failed: ") + e.what()));
+  }
 }
 
 }  // namespace vigil

@@ -161,7 +161,13 @@ ModelManager::~ModelManager() {
   if (evaluator_.joinable()) evaluator_.join();
   Publish(std::make_shared<const ModelTable>());
   {
-    std::lock_guard lock(reaper_mu_);
+    // Handles still held (a batch finishing, a shadow request) come back to the reaper;
+    // wait for them so no deleter runs on a destroyed manager.
+    std::unique_lock lock(reaper_mu_);
+    if (!reaper_cv_.wait_for(lock, std::chrono::seconds(30),
+                             [&] { return live_versions_ == 0 && retired_.empty(); })) {
+      LogError("model versions still in use at shutdown", {{"count", live_versions_}});
+    }
     reaper_stop_ = true;
   }
   reaper_cv_.notify_all();
@@ -200,6 +206,8 @@ void ModelManager::ReaperLoop() {
       LogInfo("model version unloaded", {{"model", v->model}, {"version", v->version}});
       delete v;  // drains the batcher, then frees the backend
       lock.lock();
+      --live_versions_;
+      reaper_cv_.notify_all();
     }
     if (reaper_stop_) return;
   }
@@ -241,6 +249,10 @@ Result<VersionHandle> ModelManager::LoadVersion(const std::shared_ptr<const Mode
                                    {"version", version},
                                    {"backend", config->backend},
                                    {"load_time_ms", seconds * 1000}});
+  {
+    std::lock_guard lock(reaper_mu_);
+    ++live_versions_;
+  }
   return VersionHandle(raw, [this](LoadedVersion* v) { Retire(v); });
 }
 
@@ -603,6 +615,19 @@ Result<RolloutRecord> ModelManager::StartRollout(const std::string& model, int64
 Status ModelManager::EndRollout(const std::string& model, const std::string& outcome,
                                 const std::string& actor, const std::string& reason) {
   std::lock_guard lock(write_mu_);
+  return EndRolloutLocked(model, outcome, actor, reason);
+}
+
+bool ModelManager::RolloutStillAt(const std::string& model, int64_t version, int64_t step) const {
+  auto table = table_.load();
+  auto it = table->find(model);
+  return it != table->end() && it->second->rollout && it->second->rollout->version == version &&
+         it->second->rollout->step == step && it->second->rollout->state == "running" &&
+         it->second->rollout->strategy == "gradual";
+}
+
+Status ModelManager::EndRolloutLocked(const std::string& model, const std::string& outcome,
+                                      const std::string& actor, const std::string& reason) {
   auto current = table_.load();
   auto it = current->find(model);
   if (it == current->end()) return NotFound("unknown model '" + model + "'");
@@ -705,14 +730,18 @@ VariantStats ModelManager::StatsOf(const LoadedVersion& v) const {
   return s;
 }
 
-Status ModelManager::AdvanceRollout(const std::string& model, int64_t step,
+Status ModelManager::AdvanceRollout(const std::string& model, int64_t version, int64_t step,
                                     const std::string& reason) {
   std::lock_guard lock(write_mu_);
+  // The operator may have paused, aborted or restarted it since the evaluation.
+  if (!RolloutStillAt(model, version, step - 1)) return Status::Ok();
   auto current = table_.load();
   auto it = current->find(model);
-  if (it == current->end() || !it->second->rollout) return NotFound("no rollout");
   auto plan = GradualPlan::Parse(it->second->rollout->plan);
   if (!plan.ok()) return plan.status();
+  if (step < 0 || static_cast<size_t>(step) >= plan->steps.size()) {
+    return Internal("rollout step " + std::to_string(step) + " out of range");
+  }
   auto snap = std::make_shared<ModelSnapshot>(*it->second);
   RolloutRecord r = *snap->rollout;
   r.step = step;
@@ -766,17 +795,20 @@ void ModelManager::EvaluateRollouts() {
       case StepDecision::Kind::kWait:
         break;
       case StepDecision::Kind::kAdvance:
-        st = AdvanceRollout(name, r.step + 1, d.reason);
+        st = AdvanceRollout(name, r.version, r.step + 1, d.reason);
         break;
       case StepDecision::Kind::kPromote:
-        st = EndRollout(name, "promote", "vigil", d.reason);
-        break;
-      case StepDecision::Kind::kAbort:
-        st = EndRollout(name, "abort", "vigil", d.reason);
-        if (st.ok()) metrics_.CountRollback(name);
+      case StepDecision::Kind::kAbort: {
+        const bool promote = d.kind == StepDecision::Kind::kPromote;
+        std::lock_guard lock(write_mu_);
+        if (!RolloutStillAt(name, r.version, r.step)) break;  // changed since evaluated
+        st = EndRolloutLocked(name, promote ? "promote" : "abort", "vigil", d.reason);
+        if (promote || !st.ok()) break;
+        metrics_.CountRollback(name);
         LogWarn("gradual rollout aborted",
                 {{"model", name}, {"version", r.version}, {"reason", d.reason}});
         break;
+      }
     }
     if (!st.ok()) {
       LogError("rollout evaluation", {{"model", name}, {"error", st.message()}});

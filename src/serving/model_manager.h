@@ -183,7 +183,14 @@ class ModelManager {
   // Loads, verifies and warms up `version` into `snap` unless it is ready.
   Status EnsureLoaded(ModelSnapshot& snap, int64_t version);
   VariantStats StatsOf(const LoadedVersion& v) const;
-  Status AdvanceRollout(const std::string& model, int64_t step, const std::string& reason);
+  // Moves a gradual rollout of `version` from step-1 to `step`, unless it changed meanwhile.
+  Status AdvanceRollout(const std::string& model, int64_t version, int64_t step,
+                        const std::string& reason);
+  // REQUIRES: write_mu_ held.
+  Status EndRolloutLocked(const std::string& model, const std::string& outcome,
+                          const std::string& actor, const std::string& reason);
+  // The model's running gradual rollout is still of `version` at `step`.
+  bool RolloutStillAt(const std::string& model, int64_t version, int64_t step) const;
   void Publish(std::shared_ptr<const ModelTable> table);
   // Publishes `current` with `model` replaced by `snap`. REQUIRES: write_mu_ held.
   void PublishModel(const ModelTable& current, const std::string& model,
@@ -202,6 +209,7 @@ class ModelManager {
   std::mutex reaper_mu_;
   std::condition_variable reaper_cv_;
   std::deque<LoadedVersion*> retired_;  // guarded by reaper_mu_
+  int64_t live_versions_ = 0;           // created and not yet deleted; guarded by reaper_mu_
   bool reaper_stop_ = false;            // guarded by reaper_mu_
   std::thread reaper_;
 

@@ -1,6 +1,7 @@
 #include "serving/rollout_policy.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 
 #include "core/duration.h"
@@ -27,7 +28,7 @@ Result<GradualPlan> GradualPlan::Parse(const std::string& text) {
   GradualPlan p;
   auto number = [](const std::string& v, double& out) {
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-    return ec == std::errc() && end == v.data() + v.size();
+    return ec == std::errc() && end == v.data() + v.size() && std::isfinite(out);
   };
   for (const auto& kv : SplitAndTrim(text, ';')) {
     const auto eq = kv.find('=');
@@ -44,13 +45,13 @@ Result<GradualPlan> GradualPlan::Parse(const std::string& text) {
         p.steps.push_back(d);
       }
       if (p.steps.empty()) return InvalidArgument("steps: expected at least one percentage");
-    } else if (key == "hold_ms" && number(value, d) && d >= 0) {
+    } else if (key == "hold_ms" && number(value, d) && d >= 0 && d <= 3.0e10) {
       p.hold = std::chrono::milliseconds(static_cast<int64_t>(d));
     } else if (key == "max_error_rate_increase" && number(value, d) && d >= 0) {
       p.max_error_rate_increase = d;
-    } else if (key == "max_p95_ratio" && number(value, d) && d > 0) {
+    } else if (key == "max_p95_ratio" && number(value, d) && d > 0 && d <= 1e6) {
       p.max_p95_ratio = d;
-    } else if (key == "min_requests" && number(value, d) && d >= 0) {
+    } else if (key == "min_requests" && number(value, d) && d >= 0 && d <= 1e12) {
       p.min_requests = static_cast<int64_t>(d);
     } else {
       return InvalidArgument("rollout plan: bad setting '" + kv + "'");

@@ -279,11 +279,9 @@ class SqliteStore final : public Store {
   Status Transaction(F body) {
     VIGIL_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     Status st = body();
-    if (!st.ok()) {
-      Exec("ROLLBACK").ok();
-      return st;
-    }
-    return Exec("COMMIT");
+    if (st.ok()) st = Exec("COMMIT");
+    if (!st.ok() && !sqlite3_get_autocommit(db_)) Exec("ROLLBACK").ok();
+    return st;
   }
 
   // REQUIRES: mu_ held, inside a transaction.

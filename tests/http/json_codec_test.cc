@@ -105,7 +105,7 @@ TEST(OipRequest, BadInputsNameTheProblem) {
   EXPECT_NE(
       OipError(
           R"({"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4,5]}]})")
-          .find("more elements than shape"),
+          .find("has 5 elements, shape [1, 4] needs 4"),
       std::string::npos);
   EXPECT_NE(
       OipError(
@@ -127,6 +127,19 @@ TEST(OipRequest, BadInputsNameTheProblem) {
           R"({"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]} trailing)")
           .find("malformed JSON"),
       std::string::npos);
+}
+
+TEST(OipRequest, HugeShapeOrDeepNestingIsRefusedBeforeAllocating) {
+  // 2^31 rows of 4 floats would be 32 GiB: refused by counting the data first.
+  EXPECT_NE(
+      OipError(
+          R"({"inputs":[{"name":"input","shape":[2147483648,4],"datatype":"FP32","data":[]}]})")
+          .find("has 0 elements, shape [2147483648, 4] needs 8589934592"),
+      std::string::npos);
+  std::string deep = R"({"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":)" +
+                     std::string(100000, '[') + std::string(100000, ']') + "}]}";
+  OipRequest req;
+  EXPECT_EQ(ParseOip(deep, req).code(), StatusCode::kInvalidArgument);  // no stack overflow
 }
 
 TEST(OipRequest, MissingInputOfMultiInputModel) {

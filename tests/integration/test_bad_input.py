@@ -102,6 +102,18 @@ def test_unknown_endpoint_and_method(server):
     assert r.status == 405 and "not allowed" in r.json()["error"]
 
 
+def test_hostile_bodies_do_not_crash(server):
+    deep = '{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":' + \
+        "[" * 200000 + "]" * 200000 + "}]}"
+    assert server.post(INFER, deep).status == 400
+    r = server.post(INFER, {"inputs": [{"name": "input", "shape": [2147483648, 4],
+                                        "datatype": "FP32", "data": []}]})
+    assert r.status == 400 and "needs 8589934592" in r.json()["error"]
+    r = server.post(INFER, oip_body([IRIS_ROW], parameters={"timeout_ms": 10**15}))
+    assert r.status == 400 and "timeout_ms" in r.json()["error"]
+    assert server.get("/health").status == 200
+
+
 def test_garbage_http_does_not_crash(server):
     import socket
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
