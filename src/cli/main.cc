@@ -246,6 +246,9 @@ int main(int argc, char** argv) {
   rollout_start->add_option("--max-error-rate-increase", max_error_rate_increase,
                             "gradual guardrail (default 0.01)");
   rollout_start->add_option("--max-p95-ratio", max_p95_ratio, "gradual guardrail (default 1.5)");
+  double max_disagreement = -1;
+  rollout_start->add_option("--max-disagreement", max_disagreement,
+                            "gradual guardrail: share of rows answered differently (default 0.1)");
   rollout_start->add_option("--min-requests", min_requests,
                             "gradual: candidate requests per step before judging (default 20)");
   rollout_start->add_option("--reason", reason, "Why (recorded in the history)");
@@ -412,6 +415,9 @@ int main(int argc, char** argv) {
       }
       if (max_p95_ratio > 0) extra += ",\"max_p95_ratio\":" + std::to_string(max_p95_ratio);
       if (min_requests >= 0) extra += ",\"min_requests\":" + std::to_string(min_requests);
+      if (max_disagreement >= 0) {
+        extra += ",\"max_disagreement\":" + std::to_string(max_disagreement);
+      }
     } else if (percent < 0) {
       std::cerr << "error: --percent: required for the " << strategy << " strategy\n";
       return kUsageError;

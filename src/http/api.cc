@@ -464,8 +464,10 @@ void Api::SubmitShadow(const VersionHandle& candidate, const std::vector<Tensor>
   req->deadline = req->enqueued + candidate->config->request_timeout;
   Batcher* batcher = candidate->batcher.get();
   req->done = [candidate, shadow, metrics, enqueued = req->enqueued](InferenceResult&& r) {
-    metrics->latency->Observe(
-        std::chrono::duration<double>(SteadyClock::Instance().Now() - enqueued).count());
+    if (metrics) {
+      metrics->latency->Observe(
+          std::chrono::duration<double>(SteadyClock::Instance().Now() - enqueued).count());
+    }
     shadow->SetShadow(r.status.ok() && !r.outputs.empty() ? std::optional<Tensor>(r.outputs[0])
                                                           : std::nullopt);
   };
@@ -497,6 +499,13 @@ void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Ten
       ShadowMetrics* sm = &metrics_.ForShadow(candidate->model, std::to_string(candidate->version));
       shadow = std::make_shared<ShadowComparison>(!handle->config->outputs[0].labels.empty(), sm);
       SubmitShadow(candidate, inputs, rows, shadow, sm);
+    } else if (VersionHandle production = models_.GradualMirrorFor(handle->model, *handle)) {
+      // Gradual rollout: the candidate answers; production runs the same request so the
+      // disagreement guardrail can compare them (counted on the candidate's series).
+      shadow = std::make_shared<ShadowComparison>(
+          !handle->config->outputs[0].labels.empty(),
+          &metrics_.ForShadow(handle->model, std::to_string(handle->version)));
+      SubmitShadow(production, inputs, rows, shadow, nullptr);
     }
   }
   auto req = std::make_unique<InferenceRequest>();
@@ -1103,6 +1112,8 @@ void WriteRollout(JsonWriter& w, const ModelSnapshot& m, ServingMetrics& metrics
       WriteDouble(w, plan->max_p95_ratio);
       w.Key("min_requests");
       w.Int64(plan->min_requests);
+      w.Key("max_disagreement");
+      WriteDouble(w, plan->max_disagreement);
       w.EndObject();
     }
   }
@@ -1175,7 +1186,8 @@ Result<GradualPlan> ParseGradualPlan(const rapidjson::Document& doc) {
     if (!d.ok()) return d.status().WithPrefix("hold");
     text += "hold_ms=" + std::to_string(d->count()) + ";";
   }
-  for (const char* key : {"max_error_rate_increase", "max_p95_ratio", "min_requests"}) {
+  for (const char* key :
+       {"max_error_rate_increase", "max_p95_ratio", "min_requests", "max_disagreement"}) {
     if (!doc.HasMember(key)) continue;
     if (!doc[key].IsNumber()) return InvalidArgument(std::string(key) + ": expected a number");
     char buf[64];

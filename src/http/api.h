@@ -99,7 +99,8 @@ class Api {
                                      std::string_view prediction_id, const FallbackInfo* fallback)>;
   void Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Tensor> inputs,
               int64_t rows, std::optional<int64_t> timeout_ms, WriteFn write);
-  // Mirrors a request to a shadow candidate; its answer only feeds `shadow`.
+  // Mirrors a request to another version; its answer only feeds `shadow` (and `metrics`'
+  // latency when not null).
   void SubmitShadow(const VersionHandle& candidate, const std::vector<Tensor>& inputs, int64_t rows,
                     std::shared_ptr<ShadowComparison> shadow, ShadowMetrics* metrics);
 

@@ -722,6 +722,9 @@ VariantStats ModelManager::StatsOf(const LoadedVersion& v) const {
   VariantStats s;
   s.success = v.metrics->success->Value();
   s.error = v.metrics->error->Value();
+  ShadowMetrics& compared = metrics_.ForShadow(v.model, std::to_string(v.version));
+  s.agree = compared.agree->Value();
+  s.disagree = compared.disagree->Value();
   const auto collected = v.metrics->inference_latency->Collect();
   for (const auto& b : collected.histogram.bucket) {
     s.bounds.push_back(b.upper_bound);
@@ -908,6 +911,20 @@ VersionHandle ModelManager::ShadowFor(std::string_view model) const {
   if (candidate == it->second->ready.end()) return nullptr;
   if (RolloutBucket({}) >= static_cast<uint32_t>(r.percent * 100 + 0.5)) return nullptr;
   return candidate->second;
+}
+
+VersionHandle ModelManager::GradualMirrorFor(std::string_view model,
+                                             const LoadedVersion& answered_by) const {
+  auto table = table_.load();
+  auto it = table->find(model);
+  if (it == table->end() || it->second->unloaded || !it->second->rollout) return nullptr;
+  const RolloutRecord& r = *it->second->rollout;
+  if (r.strategy != "gradual" || r.state != "running" || r.version != answered_by.version ||
+      !it->second->default_version) {
+    return nullptr;
+  }
+  auto production = it->second->ready.find(*it->second->default_version);
+  return production == it->second->ready.end() ? nullptr : production->second;
 }
 
 Result<VersionHandle> ModelManager::AcquireBySelector(std::string_view model,

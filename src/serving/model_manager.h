@@ -140,6 +140,9 @@ class ModelManager {
   // The shadow candidate that should also see this request, or null (no shadow rollout
   // running, or not sampled). Thread-safe, lock-free.
   VersionHandle ShadowFor(std::string_view model) const;
+  // During a gradual rollout, the production version that should also run a request
+  // `answered_by` the candidate (to measure disagreement), or null.
+  VersionHandle GradualMirrorFor(std::string_view model, const LoadedVersion& answered_by) const;
   // outcome: "promote" (the candidate becomes production), "abort", "pause", "resume".
   Status EndRollout(const std::string& model, const std::string& outcome, const std::string& actor,
                     const std::string& reason);

@@ -18,9 +18,10 @@ std::string GradualPlan::Serialize() const {
   }
   char buf[256];
   std::snprintf(buf, sizeof buf,
-                ";hold_ms=%lld;max_error_rate_increase=%g;max_p95_ratio=%g;min_requests=%lld",
+                ";hold_ms=%lld;max_error_rate_increase=%g;max_p95_ratio=%g;min_requests=%lld;"
+                "max_disagreement=%g",
                 static_cast<long long>(hold.count()), max_error_rate_increase, max_p95_ratio,
-                static_cast<long long>(min_requests));
+                static_cast<long long>(min_requests), max_disagreement);
   return s + buf;
 }
 
@@ -51,6 +52,8 @@ Result<GradualPlan> GradualPlan::Parse(const std::string& text) {
       p.max_error_rate_increase = d;
     } else if (key == "max_p95_ratio" && number(value, d) && d > 0 && d <= 1e6) {
       p.max_p95_ratio = d;
+    } else if (key == "max_disagreement" && number(value, d) && d >= 0 && d <= 1) {
+      p.max_disagreement = d;
     } else if (key == "min_requests" && number(value, d) && d >= 0 && d <= 1e12) {
       p.min_requests = static_cast<int64_t>(d);
     } else {
@@ -74,6 +77,8 @@ VariantStats VariantStats::Since(const VariantStats& start) const {
   VariantStats d = *this;
   d.success -= start.success;
   d.error -= start.error;
+  d.agree -= start.agree;
+  d.disagree -= start.disagree;
   for (size_t i = 0; i < d.cumulative.size() && i < start.cumulative.size(); ++i) {
     d.cumulative[i] -= start.cumulative[i];
   }
@@ -90,6 +95,14 @@ StepDecision EvaluateStep(const GradualPlan& plan, size_t step, std::chrono::mil
                     "guardrail: error rate %.4f > production %.4f + %.4f (step %zu, %.0f requests)",
                     candidate.error_rate(), production.error_rate(), plan.max_error_rate_increase,
                     step + 1, candidate.requests());
+      return {StepDecision::Kind::kAbort, buf};
+    }
+    const double compared = candidate.agree + candidate.disagree;
+    if (compared >= static_cast<double>(plan.min_requests) &&
+        candidate.disagree / compared > plan.max_disagreement) {
+      std::snprintf(buf, sizeof buf,
+                    "guardrail: disagreement with production %.4f > %.4f (step %zu, %.0f rows)",
+                    candidate.disagree / compared, plan.max_disagreement, step + 1, compared);
       return {StepDecision::Kind::kAbort, buf};
     }
     const double cp95 = candidate.p95_seconds(), pp95 = production.p95_seconds();

@@ -21,6 +21,8 @@ struct GradualPlan {
   double max_error_rate_increase = 0.01;  // candidate error rate <= production's + this
   double max_p95_ratio = 1.5;             // candidate p95 <= this x production p95 (+1 ms)
   int64_t min_requests = 20;              // candidate requests in a step before judging
+  double max_disagreement = 0.1;          // share of candidate rows whose answer differs
+                                          // from production's (the same request run on both)
 
   // "steps=5,25,50,100;hold_ms=300000;max_error_rate_increase=0.01;..." (stored form).
   std::string Serialize() const;
@@ -31,6 +33,7 @@ struct GradualPlan {
 struct VariantStats {
   double success = 0;
   double error = 0;
+  double agree = 0, disagree = 0;  // candidate only: rows compared with production
   std::vector<double> bounds;      // latency bucket upper bounds, seconds (+Inf last)
   std::vector<double> cumulative;  // cumulative counts per bound
 

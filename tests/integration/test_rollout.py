@@ -157,22 +157,24 @@ def test_gradual_rollout_steps_through_and_promotes(start_server):
     assert history[0]["actor"] == "vigil" and "passed every step" in history[0]["reason"]
 
 
-def test_gradual_rollout_breaching_a_guardrail_rolls_back(start_server):
+def prepare_flaky_pair(repo):
+    """flaky:1 = iris v1's model; flaky:2 raises on inputs above 100 and otherwise answers
+    softmax of the first three features (so it disagrees with v1 on most flowers)."""
     import os
     import shutil
+    (repo / "flaky" / "1").mkdir(parents=True)
+    (repo / "flaky" / "2").mkdir(parents=True)
+    shutil.copy(repo / "iris" / "1" / "model.pt", repo / "flaky" / "1" / "model.pt")
+    from test_breaker import FLAKY_CONFIG
+    (repo / "flaky" / "config.yaml").write_text(
+        FLAKY_CONFIG.replace("fallback: iris:1\n", "production_version: 1\nversions: all\n"))
+    script = os.path.join(os.path.dirname(__file__), "make_flaky_model.py")
+    subprocess.run(["/usr/bin/python3", script, str(repo / "flaky" / "2" / "model.pt")],
+                   check=True, timeout=120)
 
-    def prepare(repo):
-        (repo / "flaky" / "1").mkdir(parents=True)
-        (repo / "flaky" / "2").mkdir(parents=True)
-        shutil.copy(repo / "iris" / "1" / "model.pt", repo / "flaky" / "1" / "model.pt")
-        from test_breaker import FLAKY_CONFIG
-        (repo / "flaky" / "config.yaml").write_text(
-            FLAKY_CONFIG.replace("fallback: iris:1\n", "production_version: 1\nversions: all\n"))
-        script = os.path.join(os.path.dirname(__file__), "make_flaky_model.py")
-        subprocess.run(["/usr/bin/python3", script, str(repo / "flaky" / "2" / "model.pt")],
-                       check=True, timeout=120)
 
-    s = start_server(models=("iris",), env=GRADUAL_ENV, prepare=prepare)
+def test_gradual_rollout_breaching_a_guardrail_rolls_back(start_server):
+    s = start_server(models=("iris",), env=GRADUAL_ENV, prepare=prepare_flaky_pair)
     r = s.post("/api/v1/rollouts", {"model": "flaky", "version": 2, "strategy": "gradual",
                                     "steps": [50], "hold": "1h", "min_requests": 5})
     assert r.status == 201, r
@@ -186,6 +188,20 @@ def test_gradual_rollout_breaching_a_guardrail_rolls_back(start_server):
     for _ in range(10):
         r = s.post("/v2/models/flaky/infer", oip_body([[1000, 1, 1, 1]]))
         assert r.status == 200 and r.json()["model_version"] == "1"
+
+
+def test_gradual_rollout_disagreement_guardrail(start_server):
+    s = start_server(models=("iris",), env=GRADUAL_ENV, prepare=prepare_flaky_pair)
+    r = s.post("/api/v1/rollouts", {"model": "flaky", "version": 2, "strategy": "gradual",
+                                    "steps": [50], "hold": "1h", "min_requests": 5,
+                                    "max_disagreement": 0.2})
+    assert r.status == 201 and r.json()["guardrails"]["max_disagreement"] == 0.2, r
+    # v1 calls this flower setosa; v2 answers versicolor: every compared row disagrees.
+    drive_until(s, "/v2/models/flaky/infer", oip_body([[1, 9, 1, 0.1]]),
+                lambda: s.get("/api/v1/rollouts/flaky").status == 404, "the guardrail")
+    history = s.get("/api/v1/models/flaky/history").json()["history"]
+    assert history[0]["action"] == "rollout abort"
+    assert "guardrail: disagreement with production" in history[0]["reason"], history[0]
 
 
 def test_ab_test_fixed_split_with_per_variant_metrics(server):

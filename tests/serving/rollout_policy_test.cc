@@ -57,6 +57,20 @@ TEST(EvaluateStep, ErrorRateGuardrailAbortsAtOnce) {
   EXPECT_NE(d.reason.find("guardrail: error rate 0.2000 > production 0.0099"), std::string::npos);
 }
 
+TEST(EvaluateStep, DisagreementGuardrail) {
+  const auto production = Stats(100, 0, {50, 100, 100, 100});
+  auto candidate = Stats(100, 0, {50, 100, 100, 100});
+  candidate.agree = 80;
+  candidate.disagree = 20;
+  auto d = EvaluateStep(Plan(), 0, milliseconds(0), candidate, production);
+  EXPECT_EQ(d.kind, StepDecision::Kind::kAbort);
+  EXPECT_NE(d.reason.find("disagreement with production 0.2000 > 0.1000"), std::string::npos);
+  candidate.agree = 95;
+  candidate.disagree = 5;
+  EXPECT_EQ(EvaluateStep(Plan(), 0, milliseconds(0), candidate, production).kind,
+            StepDecision::Kind::kWait);
+}
+
 TEST(EvaluateStep, LatencyGuardrail) {
   const auto production = Stats(100, 0, {96, 100, 100, 100});  // p95 1 ms
   const auto slow = Stats(100, 0, {0, 10, 100, 100});          // p95 100 ms
