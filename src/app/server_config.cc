@@ -46,6 +46,17 @@ std::function<Status(const std::string&, ServerConfig&)> Int(int64_t lo, int64_t
 }
 
 template <typename F>
+std::function<Status(const std::string&, ServerConfig&)> PositiveDuration(F set) {
+  return [set](const std::string& s, ServerConfig& c) -> Status {
+    auto d = ParseDuration(s);
+    if (!d.ok()) return d.status();
+    if (d->count() <= 0) return InvalidArgument("expected a positive duration");
+    set(c, *d);
+    return Status::Ok();
+  };
+}
+
+template <typename F>
 std::function<Status(const std::string&, ServerConfig&)> Bool(F set) {
   return [set](const std::string& s, ServerConfig& c) -> Status {
     auto v = ParseBool(s);
@@ -132,13 +143,9 @@ const std::vector<Setting>& Settings() {
       {"request_timeout",
        {"VIGIL_REQUEST_TIMEOUT"},
        "default request deadline (504 past it; 10s)",
-       [](const std::string& s, ServerConfig& c) -> Status {
-         auto d = ParseDuration(s);
-         if (!d.ok()) return d.status();
-         if (d->count() <= 0) return InvalidArgument("expected a positive duration");
-         c.model_defaults.request_timeout = *d;
-         return Status::Ok();
-       }},
+       PositiveDuration([](ServerConfig& c, std::chrono::milliseconds d) {
+         c.model_defaults.request_timeout = d;
+       })},
       {"model_threads",
        {"VIGIL_MODEL_THREADS"},
        "intra-op threads per model (default 1)",
@@ -190,13 +197,8 @@ const std::vector<Setting>& Settings() {
       {"rollout_eval_interval",
        {"VIGIL_ROLLOUT_EVAL_INTERVAL"},
        "how often gradual rollouts are evaluated (default 1s)",
-       [](const std::string& s, ServerConfig& c) -> Status {
-         auto d = ParseDuration(s);
-         if (!d.ok()) return d.status();
-         if (d->count() <= 0) return InvalidArgument("expected a positive duration");
-         c.rollout_eval_interval = *d;
-         return Status::Ok();
-       }},
+       PositiveDuration(
+           [](ServerConfig& c, std::chrono::milliseconds d) { c.rollout_eval_interval = d; })},
       {"shutdown_grace",
        {"VIGIL_SHUTDOWN_GRACE"},
        "how long SIGTERM waits for in-flight requests (30s)",
