@@ -30,7 +30,13 @@ examples/.stamp: examples/make_models.py
 	$(PY) examples/make_models.py --out examples/models
 	@touch $@
 
-examples: deps examples/.stamp
+# Reference profiles from the training CSVs (drift detection compares live traffic to them).
+examples/.profiles: examples/.stamp $(BUILD_DIR)/vigil
+	$(BUILD_DIR)/vigil profile build iris --data examples/models/iris/train.csv --model-repository examples/models
+	$(BUILD_DIR)/vigil profile build fraud --data examples/models/fraud/train.csv --model-repository examples/models
+	@touch $@
+
+examples: deps build examples/.stamp examples/.profiles
 
 run: build examples
 	$(BUILD_DIR)/vigil serve --model-repository examples/models --port $(PORT)
@@ -63,4 +69,4 @@ format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD_DIR) $(SAN_DIR) examples/.stamp
+	rm -rf $(BUILD_DIR) $(SAN_DIR) examples/.stamp examples/.profiles

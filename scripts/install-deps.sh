@@ -23,6 +23,7 @@ build_pkgs=(
 test_pkgs=(
   libgtest-dev libgmock-dev
   python3-pytest
+  python3-scipy                     # drift statistics: test vectors and offline checks
   prometheus                        # promtool
 )
 bench_pkgs=(

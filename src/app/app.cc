@@ -8,8 +8,10 @@
 #include "core/version.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "monitor/monitor.h"
 #include "serving/model_manager.h"
 #include "serving/serving_metrics.h"
+#include "store/prediction_store.h"
 #include "store/store.h"
 
 namespace vigil {
@@ -62,7 +64,23 @@ int RunServer(const ServerConfig& config) {
   api_options.protect_health = config.protect_health;
   api_options.protect_metrics = config.protect_metrics;
   api_options.access_log = config.access_log;
-  http::Api api(*models, metrics, http::ApiKeyAuth(config.api_keys), api_options);
+  std::unique_ptr<PredictionStore> predictions;
+  std::unique_ptr<monitor::Monitor> monitor;
+  if (config.monitor) {
+    auto ps = OpenSqlitePredictionStore(config.data_dir);
+    if (!ps.ok()) {
+      LogError("cannot open the prediction store", {{"error", ps.status().message()}});
+      FlushLogs();
+      return 1;
+    }
+    predictions = std::move(*ps);
+    monitor::MonitorOptions mo;
+    mo.repository = config.model_repository;
+    mo.interval = config.monitor_interval;
+    mo.environment = config.environment;
+    monitor = std::make_unique<monitor::Monitor>(mo, predictions.get(), metrics.registry());
+  }
+  http::Api api(*models, metrics, http::ApiKeyAuth(config.api_keys), api_options, monitor.get());
 
   http::ServerOptions server_options;
   server_options.host = config.host;
@@ -119,6 +137,7 @@ int RunServer(const ServerConfig& config) {
   // handed back while the manager can still retire them. The manager then waits for
   // every version to be released (in-flight batches finish) before it goes.
   server.reset();
+  monitor.reset();  // stores what it still holds
   models.reset();
   LogInfo("stopped");
   FlushLogs();

@@ -199,6 +199,15 @@ const std::vector<Setting>& Settings() {
        "how often gradual rollouts are evaluated (default 1s)",
        PositiveDuration(
            [](ServerConfig& c, std::chrono::milliseconds d) { c.rollout_eval_interval = d; })},
+      {"monitor",
+       {"VIGIL_MONITOR"},
+       "input validation, drift and feedback accuracy (default true)",
+       Bool([](ServerConfig& c, bool v) { c.monitor = v; })},
+      {"monitor_interval",
+       {"VIGIL_MONITOR_INTERVAL"},
+       "how often drift gauges are recomputed (default 10s)",
+       PositiveDuration(
+           [](ServerConfig& c, std::chrono::milliseconds d) { c.monitor_interval = d; })},
       {"shutdown_grace",
        {"VIGIL_SHUTDOWN_GRACE"},
        "how long SIGTERM waits for in-flight requests (30s)",

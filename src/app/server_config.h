@@ -37,6 +37,8 @@ struct ServerConfig {
   bool access_log = true;
   std::chrono::milliseconds shutdown_grace{30'000};
   std::chrono::milliseconds rollout_eval_interval{1'000};
+  bool monitor = true;
+  std::chrono::milliseconds monitor_interval{10'000};
 };
 
 // Reads `file` (YAML) into `config`. Unknown keys are errors naming the closest key.

@@ -15,6 +15,7 @@
 #include "app/app.h"
 #include "app/server_config.h"
 #include "cli/http_client.h"
+#include "cli/monitor_commands.h"
 #include "core/strings.h"
 #include "core/version.h"
 #include "serving/registry.h"
@@ -272,6 +273,102 @@ int main(int argc, char** argv) {
     rollout_actions.emplace_back(action, cmd);
   }
 
+  // profile
+  auto* profile = app.add_subcommand("profile", "Reference profiles (training-data distributions)");
+  profile->require_subcommand(1);
+  vigil::cli::ProfileBuildArgs profile_args;
+  profile_args.repository = EnvOr("VIGIL_MODEL_REPOSITORY", "");
+  auto* profile_build = profile->add_subcommand(
+      "build", "Profile a CSV/JSON-lines file into <repo>/<model>/reference.json (offline)");
+  profile_build->add_option("MODEL", profile_args.model, "Model name")->required();
+  profile_build
+      ->add_option("--data", profile_args.data,
+                   "Training data: CSV with a header, or "
+                   ".jsonl")
+      ->required()
+      ->check(CLI::ExistingFile);
+  profile_build
+      ->add_option("--model-repository", profile_args.repository,
+                   "Model repository folder (env VIGIL_MODEL_REPOSITORY)")
+      ->check(CLI::ExistingDirectory);
+  profile_build
+      ->add_option("--version", profile_args.version,
+                   "Version whose predictions are profiled (default: production_version, "
+                   "else the newest)")
+      ->check(CLI::PositiveNumber);
+  profile_build->add_option("-o,--output", profile_args.output,
+                            "Output file (default <repo>/<model>/reference.json)");
+  bool no_predictions = false;
+  profile_build->add_flag("--no-predictions", no_predictions,
+                          "Do not run the model (no prediction profile)");
+  profile_build->add_option("--bins", profile_args.bins, "Percentile bins per numeric feature")
+      ->check(CLI::Range(2, 1000));
+
+  // drift
+  vigil::cli::DriftArgs drift_args;
+  auto* drift = app.add_subcommand(
+      "drift", "Feature and prediction drift of a served model, or of two files offline");
+  drift->add_option("MODEL", drift_args.model, "Model name (online)");
+  drift->add_option("--version", drift_args.version, "Version (default: production)")
+      ->check(CLI::PositiveNumber);
+  drift->add_option("--window", drift_args.window,
+                    "Window, e.g. 1h or 24h (default: the "
+                    "model's monitor.drift.window)");
+  drift->add_option("--reference", drift_args.reference, "Offline: reference CSV/JSON lines")
+      ->check(CLI::ExistingFile);
+  drift->add_option("--current", drift_args.current, "Offline: current CSV/JSON lines")
+      ->check(CLI::ExistingFile);
+  drift->add_option("--method", drift_args.method, "Offline: drift method")
+      ->check(CLI::IsMember({"auto", "ks", "psi", "wasserstein", "jensenshannon", "chisquare"}));
+  drift->add_option("--correction", drift_args.correction, "Offline: p-value correction")
+      ->check(CLI::IsMember({"bh", "bonferroni", "none"}));
+  drift->add_option("--threshold", drift_args.threshold, "Offline: threshold for --method")
+      ->check(CLI::PositiveNumber);
+  drift->add_flag("--json", drift_args.json, "Print JSON instead of a table");
+  add_client_options(drift);
+
+  // quality / performance / feedback / skew
+  bool json_out = false;
+  std::string window_text;
+  auto* quality = app.add_subcommand("quality", "Data quality of a model's recent inputs");
+  quality->add_option("MODEL", lifecycle_model, "Model name")->required();
+  quality->add_option("--version", version, "Version (default: production)")
+      ->check(CLI::PositiveNumber);
+  quality->add_option("--window", window_text, "Window, e.g. 1h");
+  quality->add_flag("--json", json_out, "Print JSON");
+  add_client_options(quality);
+  auto* performance =
+      app.add_subcommand("performance", "Accuracy (or MAE/RMSE) from delayed labels");
+  performance->add_option("MODEL", lifecycle_model, "Model name")->required();
+  performance->add_option("--version", version, "Version (default: production)")
+      ->check(CLI::PositiveNumber);
+  performance->add_flag("--json", json_out, "Print JSON");
+  add_client_options(performance);
+  vigil::cli::FeedbackArgs feedback_args;
+  auto* feedback = app.add_subcommand(
+      "feedback", "Send labels for served predictions (PREDICTION_ID LABEL, or --file)");
+  feedback->add_option("PREDICTION_ID", feedback_args.prediction_id, "A response's prediction_id");
+  feedback->add_option("LABEL", feedback_args.label, "The true label (or value)");
+  feedback
+      ->add_option("--file", feedback_args.file,
+                   "CSV/JSON lines with prediction_id (or id [+ row]) and label columns")
+      ->check(CLI::ExistingFile);
+  add_client_options(feedback);
+  vigil::cli::SkewArgs skew_args;
+  auto* skew = app.add_subcommand(
+      "skew", "Training/serving skew: offline features vs what the server received, per id");
+  skew->add_option("MODEL", skew_args.model, "Model name")->required();
+  skew->add_option("--data", skew_args.data,
+                   "Offline features (CSV/JSON lines) with a prediction_id or id column")
+      ->required()
+      ->check(CLI::ExistingFile);
+  skew->add_option("--id-column", skew_args.id_column,
+                   "Column of ids: prediction_id (default when present) or id (the request id)");
+  skew->add_option("--tolerance", skew_args.tolerance, "Relative tolerance (default 1e-6)")
+      ->check(CLI::NonNegativeNumber);
+  skew->add_flag("--json", skew_args.json, "Print JSON");
+  add_client_options(skew);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -439,6 +536,20 @@ int main(int argc, char** argv) {
                                       "/api/v1/rollouts/" + lifecycle_model + "/" + action,
                                       "{\"reason\":" + vigil::JsonQuote(reason) + "}", token));
   }
+  const vigil::cli::ServerTarget target{url, token};
+  if (profile_build->parsed()) {
+    profile_args.predictions = !no_predictions;
+    return vigil::cli::ProfileBuild(profile_args);
+  }
+  if (drift->parsed()) return vigil::cli::Drift(drift_args, target);
+  if (quality->parsed()) {
+    return vigil::cli::Quality(lifecycle_model, version, window_text, json_out, target);
+  }
+  if (performance->parsed()) {
+    return vigil::cli::Performance(lifecycle_model, version, json_out, target);
+  }
+  if (feedback->parsed()) return vigil::cli::Feedback(feedback_args, target);
+  if (skew->parsed()) return vigil::cli::Skew(skew_args, target);
   if (models_list->parsed() || models_status->parsed()) {
     return PrintModelsTable(vigil::HttpCall(url, "GET", "/models/status", "", token),
                             models_status->parsed());

@@ -1,4 +1,5 @@
 #include "http/api.h"
+#include "http/api_internal.h"
 
 #include <charconv>
 
@@ -19,24 +20,6 @@ namespace vigil::http {
 
 using boost::beast::http::field;
 using boost::beast::http::verb;
-
-struct Call {
-  HttpRequest req;
-  Responder responder;
-  PathParams params;
-  std::string path;
-  std::string query;
-  std::string trace_id;
-  std::chrono::steady_clock::time_point start;
-  VersionMetrics* metrics = nullptr;  // inference calls: the version's series
-  std::string model, version;         // for the access log
-  std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
-  std::optional<FallbackInfo> fallback;                      // set when a fallback model answers
-  bool unversioned = false;  // the request named no version or alias
-  std::string ab_variant;    // "A" or "B" while the model runs an A/B test
-};
-
-namespace {
 
 int HttpStatusFor(StatusCode code) {
   switch (code) {
@@ -107,6 +90,8 @@ std::string Iso8601(std::chrono::system_clock::time_point t) {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
+
+namespace {
 
 void WriteTensorSpecs(JsonWriter& w, const std::vector<TensorSpec>& specs) {
   w.StartArray();
@@ -198,8 +183,13 @@ void WriteModelStatus(JsonWriter& w, const ModelSnapshot& m) {
 
 }  // namespace
 
-Api::Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOptions options)
-    : models_(models), metrics_(metrics), auth_(std::move(auth)), options_(options) {
+Api::Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOptions options,
+         monitor::Monitor* monitor)
+    : models_(models),
+      metrics_(metrics),
+      auth_(std::move(auth)),
+      options_(options),
+      monitor_(monitor) {
   Route(verb::get, "/v2/health/live", Access::kHealth, &Api::ServerLive);
   Route(verb::get, "/v2/health/ready", Access::kHealth, &Api::ServerReady);
   Route(verb::get, "/v2", Access::kProtected, &Api::ServerMetadata);
@@ -236,6 +226,11 @@ Api::Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOpti
   Route(verb::get, "/api/v1/rollouts", Access::kProtected, &Api::ListRollouts);
   Route(verb::get, "/api/v1/rollouts/{model}", Access::kProtected, &Api::ListRollouts);
   Route(verb::post, "/api/v1/rollouts/{model}/{action}", Access::kProtected, &Api::RolloutAction);
+  Route(verb::get, "/api/v1/models/{model}/drift", Access::kProtected, &Api::Drift);
+  Route(verb::get, "/api/v1/models/{model}/quality", Access::kProtected, &Api::Quality);
+  Route(verb::get, "/api/v1/models/{model}/performance", Access::kProtected, &Api::Performance);
+  Route(verb::post, "/api/v1/models/{model}/skew", Access::kProtected, &Api::Skew);
+  Route(verb::post, "/api/v1/feedback", Access::kProtected, &Api::Feedback);
 }
 
 void Api::Route(verb m, std::string_view pattern, Access a, Fn fn) {
@@ -491,6 +486,11 @@ void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Ten
       handle = std::move(*fb);
     }
   }
+  if (c->tap) {
+    c->tap->config = handle->config;  // the fallback's, when it answers
+    c->tap->version = handle->version;
+    c->tap->rows = rows;
+  }
   // Shadow rollout: a copy goes to the candidate; its answer is only compared.
   std::shared_ptr<ShadowComparison> shadow;
   if (c->unversioned && !c->fallback) {
@@ -534,6 +534,20 @@ void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Ten
     }
     handle->metrics->inference_latency->Observe(
         std::chrono::duration<double>(SteadyClock::Instance().Now() - enqueued).count());
+    if (std::optional<monitor::TapSample>& tap = (*holder)->tap;
+        tap && r.status.ok() && !r.outputs.empty()) {
+      const Tensor& out = r.outputs[0];
+      tap->outputs.resize(static_cast<size_t>(out.elements()));
+      for (size_t i = 0; i < tap->outputs.size(); ++i) {
+        tap->outputs[i] = static_cast<float>(out.AsDouble(i));
+      }
+      tap->prediction_id = prediction_id;
+      tap->unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+      monitor_->Tap(std::move(*tap));
+      tap.reset();
+    }
     if (breaker) {
       const ErrorCategory category = CategoryFor(r.status.code());
       if (r.status.ok()) {
@@ -564,6 +578,26 @@ void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Ten
   batcher->Submit(std::move(req));
 }
 
+Status Api::MonitorInputs(Call& c, const VersionHandle& handle, const std::vector<Tensor>& inputs,
+                          int64_t rows, std::string request_id) {
+  if (!monitor_ || !handle->config->monitor.enabled || rows <= 0) return Status::Ok();
+  VIGIL_RETURN_IF_ERROR(monitor_->Validate(handle->config, inputs, rows));
+  auto validator = monitor_->ValidatorFor(handle->config);
+  const auto& rules = validator->rules();
+  monitor::TapSample& t = c.tap.emplace();
+  t.request_id = std::move(request_id);
+  t.features.resize(static_cast<size_t>(rows) * rules.size());
+  float* dst = t.features.data();
+  for (int64_t row = 0; row < rows; ++row) {
+    for (const auto& rule : rules) {
+      const Tensor& in = inputs[rule.input];
+      const size_t width = static_cast<size_t>(in.elements() / rows);
+      *dst++ = static_cast<float>(in.AsDouble(static_cast<size_t>(row) * width + rule.column));
+    }
+  }
+  return Status::Ok();
+}
+
 void Api::OipInfer(std::unique_ptr<Call>& c) {
   c->model = std::string(c->params.Get("model"));
   auto h = AcquireForInference(*c, c->params.Get("version"));
@@ -578,6 +612,11 @@ void Api::OipInfer(std::unique_ptr<Call>& c) {
   auto oip = std::make_shared<OipRequest>();
   Status st = ParseJson(c->req.body(), doc);
   if (st.ok()) st = ParseOipInferRequest(doc, *handle->config, *oip);
+  if (!st.ok()) {
+    handle->metrics->RecordError(ErrorCategory::kValidation);
+    return ReplyError(c, st);
+  }
+  st = MonitorInputs(*c, handle, oip->data.inputs, oip->data.rows, oip->id.value_or(""));
   if (!st.ok()) {
     handle->metrics->RecordError(ErrorCategory::kValidation);
     return ReplyError(c, st);
@@ -630,6 +669,7 @@ void Api::V1Predict(std::unique_ptr<Call>& c) {
   }
   InferInputs in;
   st = ParseInstances(doc["instances"], *handle->config, in);
+  if (st.ok()) st = MonitorInputs(*c, handle, in.inputs, in.rows, "");
   if (!st.ok()) {
     handle->metrics->RecordError(ErrorCategory::kValidation);
     return ReplyError(c, st);

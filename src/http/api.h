@@ -32,11 +32,16 @@ struct Call;
 namespace vigil {
 class ShadowComparison;
 }  // namespace vigil
+namespace vigil::monitor {
+class Monitor;
+}  // namespace vigil::monitor
 namespace vigil::http {
 
 class Api {
  public:
-  Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOptions options);
+  // `monitor` (nullable: no validation, drift or feedback) must outlive the Api.
+  Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOptions options,
+      monitor::Monitor* monitor = nullptr);
 
   void Handle(HttpRequest&& req, Responder&& responder);
 
@@ -79,6 +84,23 @@ class Api {
   void StartRollout(std::unique_ptr<Call>& c);
   void ListRollouts(std::unique_ptr<Call>& c);
   void RolloutAction(std::unique_ptr<Call>& c);
+  // Monitoring (monitor_api.cc).
+  void Drift(std::unique_ptr<Call>& c);
+  void Quality(std::unique_ptr<Call>& c);
+  void Performance(std::unique_ptr<Call>& c);
+  void Feedback(std::unique_ptr<Call>& c);
+  void Skew(std::unique_ptr<Call>& c);
+
+  // Monitoring on the hot path: checks the inputs (a 400 in reject mode) and prepares the
+  // sample the monitor gets when the inference succeeds.
+  Status MonitorInputs(Call& c, const VersionHandle& handle, const std::vector<Tensor>& inputs,
+                       int64_t rows, std::string request_id);
+  // The monitored model's config and version named by the path and ?version=.
+  struct MonitoredVersion {
+    std::shared_ptr<const ModelConfig> config;
+    int64_t version = 0;
+  };
+  Result<MonitoredVersion> MonitoredFromPath(Call& c);
 
   // Answers and logs the call.
   void Reply(std::unique_ptr<Call>& c, int status, std::string body,
@@ -108,6 +130,7 @@ class Api {
   ServingMetrics& metrics_;
   ApiKeyAuth auth_;
   ApiOptions options_;
+  monitor::Monitor* monitor_;
   Router<Entry> router_;
   std::atomic<bool> ready_{false};
   std::mutex register_mu_;  // serialises version registration

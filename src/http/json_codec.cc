@@ -28,11 +28,21 @@ Status IntegerError(const std::string& where, DataType t, const rapidjson::Value
 }
 
 // Writes one JSON element into slot `i` of a tensor of type `t`.
+// `missing_ok`: null and NaN are stored as NaN (a missing value) for the model's input
+// validation to judge, instead of being refused here.
 Status StoreElement(const rapidjson::Value& v, DataType t, std::byte* base, size_t i,
-                    const std::string& where) {
+                    const std::string& where, bool missing_ok) {
   switch (t) {
     case DataType::kFp32:
     case DataType::kFp64: {
+      if (missing_ok && (v.IsNull() || (v.IsNumber() && std::isnan(v.GetDouble())))) {
+        if (t == DataType::kFp32) {
+          reinterpret_cast<float*>(base)[i] = std::numeric_limits<float>::quiet_NaN();
+        } else {
+          reinterpret_cast<double*>(base)[i] = std::numeric_limits<double>::quiet_NaN();
+        }
+        return Status::Ok();
+      }
       if (!v.IsNumber()) {
         return InvalidArgument(where + ": expected " + std::string(DataTypeName(t)) +
                                " number, got " + JsonTypeName(v));
@@ -71,22 +81,28 @@ Status StoreElement(const rapidjson::Value& v, DataType t, std::byte* base, size
   return Internal("unknown dtype");
 }
 
+// Missing values (null, NaN, an absent named feature) reach the model only when its input
+// validation is on to count or refuse them.
+bool MissingAllowed(const ModelConfig& c) {
+  return c.monitor.enabled && c.monitor.validation != ValidationMode::kOff;
+}
+
 // Flattens nested arrays of `data` into the tensor, counting elements.
 Status Flatten(const rapidjson::Value& data, Tensor& t, size_t capacity, size_t& count,
-               const std::string& where, int depth) {
+               const std::string& where, int depth, bool missing_ok) {
   if (depth > 32) return InvalidArgument(where + ": nested too deeply");
   for (rapidjson::SizeType i = 0; i < data.Size(); ++i) {
     const rapidjson::Value& e = data[i];
     if (e.IsArray()) {
-      VIGIL_RETURN_IF_ERROR(Flatten(e, t, capacity, count, where, depth + 1));
+      VIGIL_RETURN_IF_ERROR(Flatten(e, t, capacity, count, where, depth + 1, missing_ok));
       continue;
     }
     if (count >= capacity) {
       return InvalidArgument(where + ": has more elements than shape " + ShapeToString(t.shape) +
                              " holds (" + std::to_string(capacity) + ")");
     }
-    VIGIL_RETURN_IF_ERROR(
-        StoreElement(e, t.dtype, t.bytes.data(), count, where + "[" + std::to_string(count) + "]"));
+    VIGIL_RETURN_IF_ERROR(StoreElement(e, t.dtype, t.bytes.data(), count,
+                                       where + "[" + std::to_string(count) + "]", missing_ok));
     ++count;
   }
   return Status::Ok();
@@ -293,7 +309,8 @@ Status ParseOipInferRequest(const rapidjson::Value& doc, const ModelConfig& conf
     Tensor t = Tensor::Make(name, spec.dtype, shape);
     const size_t capacity = static_cast<size_t>(t.elements());
     size_t count = 0;
-    VIGIL_RETURN_IF_ERROR(Flatten(in["data"], t, capacity, count, where + ".data", 0));
+    VIGIL_RETURN_IF_ERROR(
+        Flatten(in["data"], t, capacity, count, where + ".data", 0, MissingAllowed(config)));
     if (count != capacity) {
       return InvalidArgument(where + ".data: has " + std::to_string(count) + " elements, shape " +
                              ShapeToString(shape) + " needs " + std::to_string(capacity));
@@ -452,11 +469,18 @@ Status ParseInstances(const rapidjson::Value& instances, const ModelConfig& conf
       for (size_t f = 0; f < spec.features.size(); ++f) {
         auto it = row.FindMember(spec.features[f].c_str());
         if (it == row.MemberEnd()) {
-          return InvalidArgument(where + ": missing feature '" + spec.features[f] + "'");
+          if (!MissingAllowed(config)) {
+            return InvalidArgument(where + ": missing feature '" + spec.features[f] + "'");
+          }
+          static const rapidjson::Value kNull;
+          VIGIL_RETURN_IF_ERROR(StoreElement(kNull, spec.dtype, t.bytes.data(),
+                                             static_cast<size_t>(r * per_row) + f,
+                                             where + "." + spec.features[f], true));
+          continue;
         }
         VIGIL_RETURN_IF_ERROR(StoreElement(it->value, spec.dtype, t.bytes.data(),
                                            static_cast<size_t>(r * per_row) + f,
-                                           where + "." + spec.features[f]));
+                                           where + "." + spec.features[f], MissingAllowed(config)));
       }
       continue;
     }
@@ -466,7 +490,8 @@ Status ParseInstances(const rapidjson::Value& instances, const ModelConfig& conf
     }
     Tensor row_t = Tensor::Make(spec.name, spec.dtype, {per_row});
     size_t count = 0;
-    VIGIL_RETURN_IF_ERROR(Flatten(row, row_t, static_cast<size_t>(per_row), count, where, 0));
+    VIGIL_RETURN_IF_ERROR(
+        Flatten(row, row_t, static_cast<size_t>(per_row), count, where, 0, MissingAllowed(config)));
     if (static_cast<int64_t>(count) != per_row) {
       return InvalidArgument(where + ": has " + std::to_string(count) + " values, model '" +
                              config.name + "' expects " + std::to_string(per_row) +

@@ -13,6 +13,13 @@
 namespace vigil {
 namespace {
 
+constexpr std::string_view kDriftMethods = "auto, ks, psi, wasserstein, jensenshannon, chisquare";
+
+bool IsDriftMethodName(std::string_view m) {
+  return m == "auto" || m == "ks" || m == "psi" || m == "wasserstein" || m == "jensenshannon" ||
+         m == "chisquare";
+}
+
 // Parsing context: builds "file: field: message" errors.
 class Ctx {
  public:
@@ -283,6 +290,237 @@ const TensorSpec* ModelConfig::FindOutput(std::string_view n) const {
   return nullptr;
 }
 
+namespace {
+
+Status ParseDriftConfig(const Ctx& ctx, const YAML::Node& n, DriftConfig& d) {
+  if (!n.IsMap()) return ctx.Error("monitor.drift", "expected a mapping, got " + Ctx::Describe(n));
+  VIGIL_RETURN_IF_ERROR(
+      ctx.CheckKeys(n, "monitor.drift",
+                    {"method", "threshold", "small_window", "p_value", "correction",
+                     "dataset_drift_share", "window", "min_samples"}));
+  if (n["method"].IsDefined()) {
+    auto m = ctx.String(n["method"], "monitor.drift.method");
+    if (!m.ok()) return m.status();
+    if (!IsDriftMethodName(*m)) {
+      return ctx.Error("monitor.drift.method",
+                       "expected one of " + std::string(kDriftMethods) + ", got '" + *m + "'");
+    }
+    d.method = *m;
+  }
+  if (n["threshold"].IsDefined()) {
+    auto v = ctx.Number(n["threshold"], "monitor.drift.threshold");
+    if (!v.ok()) return v.status();
+    if (*v <= 0) return ctx.Error("monitor.drift.threshold", "expected a positive number");
+    d.threshold = *v;
+  }
+  if (n["small_window"].IsDefined()) {
+    auto v = ctx.Int(n["small_window"], "monitor.drift.small_window", 0, INT64_MAX);
+    if (!v.ok()) return v.status();
+    d.small_window = *v;
+  }
+  if (n["min_samples"].IsDefined()) {
+    auto v = ctx.Int(n["min_samples"], "monitor.drift.min_samples", 1, INT64_MAX);
+    if (!v.ok()) return v.status();
+    d.min_samples = *v;
+  }
+  if (n["p_value"].IsDefined()) {
+    auto v = ctx.Number(n["p_value"], "monitor.drift.p_value");
+    if (!v.ok()) return v.status();
+    if (*v <= 0 || *v >= 1)
+      return ctx.Error("monitor.drift.p_value", "expected a number in (0, 1)");
+    d.p_value = *v;
+  }
+  if (n["correction"].IsDefined()) {
+    auto m = ctx.String(n["correction"], "monitor.drift.correction");
+    if (!m.ok()) return m.status();
+    if (*m != "bh" && *m != "bonferroni" && *m != "none") {
+      return ctx.Error("monitor.drift.correction",
+                       "expected one of bh, bonferroni, none, got '" + *m + "'");
+    }
+    d.correction = *m;
+  }
+  if (n["dataset_drift_share"].IsDefined()) {
+    auto v = ctx.Number(n["dataset_drift_share"], "monitor.drift.dataset_drift_share");
+    if (!v.ok()) return v.status();
+    if (*v <= 0 || *v > 1) {
+      return ctx.Error("monitor.drift.dataset_drift_share", "expected a number in (0, 1]");
+    }
+    d.dataset_drift_share = *v;
+  }
+  if (n["window"].IsDefined()) {
+    auto w = ctx.Dur(n["window"], "monitor.drift.window", std::chrono::seconds(1));
+    if (!w.ok()) return w.status();
+    if (w->count() <= 0) return ctx.Error("monitor.drift.window", "expected a positive duration");
+    d.window = *w;
+  }
+  return Status::Ok();
+}
+
+Status ParseFeatureMonitor(const Ctx& ctx, const YAML::Node& n, const std::string& field,
+                           const ModelConfig& c, FeatureMonitorConfig& f) {
+  if (!n.IsMap()) return ctx.Error(field, "expected a mapping, got " + Ctx::Describe(n));
+  VIGIL_RETURN_IF_ERROR(ctx.CheckKeys(
+      n, field, {"type", "categories", "range", "missing", "drift_method", "drift_threshold"}));
+  bool known = false;
+  for (const auto& in : c.inputs) {
+    for (const auto& name : in.features) known = known || name == f.name;
+  }
+  if (!known) {
+    std::vector<std::string_view> names;
+    for (const auto& in : c.inputs)
+      names.insert(names.end(), in.features.begin(), in.features.end());
+    std::string hint = ClosestMatch(f.name, names);
+    return ctx.Error(field, "no input declares a feature named '" + f.name + "'" +
+                                (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  }
+  if (n["type"].IsDefined()) {
+    auto t = ctx.String(n["type"], field + ".type");
+    if (!t.ok()) return t.status();
+    if (*t != "numeric" && *t != "categorical") {
+      return ctx.Error(field + ".type", "expected numeric or categorical, got '" + *t + "'");
+    }
+    f.categorical = *t == "categorical";
+  }
+  if (n["categories"].IsDefined()) {
+    const YAML::Node l = n["categories"];
+    if (!l.IsSequence() || l.size() == 0) {
+      return ctx.Error(field + ".categories", "expected a non-empty list of numbers");
+    }
+    for (size_t i = 0; i < l.size(); ++i) {
+      auto v = ctx.Number(l[i], field + ".categories[" + std::to_string(i) + "]");
+      if (!v.ok()) return v.status();
+      f.categories.push_back(*v);
+    }
+    f.categorical = true;
+  }
+  if (n["range"].IsDefined()) {
+    const YAML::Node r = n["range"];
+    if (!r.IsSequence() || r.size() != 2) return ctx.Error(field + ".range", "expected [min, max]");
+    auto lo = ctx.Number(r[0], field + ".range[0]");
+    if (!lo.ok()) return lo.status();
+    auto hi = ctx.Number(r[1], field + ".range[1]");
+    if (!hi.ok()) return hi.status();
+    if (*lo > *hi) return ctx.Error(field + ".range", "min is greater than max");
+    f.range = std::make_pair(*lo, *hi);
+  }
+  if (n["missing"].IsDefined()) {
+    auto m = ctx.String(n["missing"], field + ".missing");
+    if (!m.ok()) return m.status();
+    if (*m != "allow" && *m != "invalid") {
+      return ctx.Error(field + ".missing", "expected allow or invalid, got '" + *m + "'");
+    }
+    f.allow_missing = *m == "allow";
+  }
+  if (n["drift_method"].IsDefined()) {
+    auto m = ctx.String(n["drift_method"], field + ".drift_method");
+    if (!m.ok()) return m.status();
+    if (!IsDriftMethodName(*m)) {
+      return ctx.Error(field + ".drift_method",
+                       "expected one of " + std::string(kDriftMethods) + ", got '" + *m + "'");
+    }
+    f.drift_method = *m;
+  }
+  if (n["drift_threshold"].IsDefined()) {
+    auto v = ctx.Number(n["drift_threshold"], field + ".drift_threshold");
+    if (!v.ok()) return v.status();
+    if (*v <= 0) return ctx.Error(field + ".drift_threshold", "expected a positive number");
+    f.drift_threshold = *v;
+  }
+  return Status::Ok();
+}
+
+Status ParseMonitor(const Ctx& ctx, const YAML::Node& n, ModelConfig& c) {
+  if (!n.IsMap()) return ctx.Error("monitor", "expected a mapping, got " + Ctx::Describe(n));
+  VIGIL_RETURN_IF_ERROR(
+      ctx.CheckKeys(n, "monitor",
+                    {"enabled", "validation", "features", "drift", "bucket", "retention",
+                     "accuracy_window", "predictions_retention", "max_stored_predictions"}));
+  MonitorConfig& m = c.monitor;
+  if (n["enabled"].IsDefined()) {
+    bool b = true;
+    if (!n["enabled"].IsScalar() || !YAML::convert<bool>::decode(n["enabled"], b)) {
+      return ctx.Error("monitor.enabled",
+                       "expected true or false, got " + Ctx::Describe(n["enabled"]));
+    }
+    m.enabled = b;
+  }
+  if (n["validation"].IsDefined()) {
+    auto v = ctx.String(n["validation"], "monitor.validation");
+    if (!v.ok()) return v.status();
+    if (*v == "off") {
+      m.validation = ValidationMode::kOff;
+    } else if (*v == "flag") {
+      m.validation = ValidationMode::kFlag;
+    } else if (*v == "reject") {
+      m.validation = ValidationMode::kReject;
+    } else {
+      return ctx.Error("monitor.validation", "expected off, flag or reject, got '" + *v + "'");
+    }
+  }
+  if (n["features"].IsDefined()) {
+    const YAML::Node fs = n["features"];
+    if (!fs.IsMap()) {
+      return ctx.Error("monitor.features", "expected a mapping of feature name to settings");
+    }
+    for (const auto& kv : fs) {
+      FeatureMonitorConfig f;
+      f.name = kv.first.Scalar();
+      VIGIL_RETURN_IF_ERROR(
+          ParseFeatureMonitor(ctx, kv.second, "monitor.features." + f.name, c, f));
+      m.features.push_back(std::move(f));
+    }
+  }
+  if (n["drift"].IsDefined()) VIGIL_RETURN_IF_ERROR(ParseDriftConfig(ctx, n["drift"], m.drift));
+  for (auto [key, dst] : {std::pair{"bucket", &m.bucket}, std::pair{"retention", &m.retention},
+                          std::pair{"predictions_retention", &m.predictions_retention}}) {
+    if (!n[key].IsDefined()) continue;
+    const std::string field = std::string("monitor.") + key;
+    auto d = ctx.Dur(n[key], field, std::chrono::seconds(1));
+    if (!d.ok()) return d.status();
+    if (d->count() <= 0) return ctx.Error(field, "expected a positive duration");
+    *dst = *d;
+  }
+  if (m.retention < m.bucket) {
+    return ctx.Error("monitor.retention", "must be at least monitor.bucket");
+  }
+  if (m.retention / m.bucket > 100000) {
+    return ctx.Error("monitor.bucket",
+                     "too small for the retention (at most 100000 buckets are kept)");
+  }
+  if (n["accuracy_window"].IsDefined()) {
+    auto v = ctx.Int(n["accuracy_window"], "monitor.accuracy_window", 1, 10'000'000);
+    if (!v.ok()) return v.status();
+    m.accuracy_window = *v;
+  }
+  if (n["max_stored_predictions"].IsDefined()) {
+    auto v = ctx.Int(n["max_stored_predictions"], "monitor.max_stored_predictions", 0, INT64_MAX);
+    if (!v.ok()) return v.status();
+    m.max_stored_predictions = *v;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string_view ValidationModeName(ValidationMode m) {
+  switch (m) {
+    case ValidationMode::kOff:
+      return "off";
+    case ValidationMode::kFlag:
+      return "flag";
+    case ValidationMode::kReject:
+      return "reject";
+  }
+  return "off";
+}
+
+const FeatureMonitorConfig* MonitorConfig::Find(std::string_view feature) const {
+  for (const auto& f : features) {
+    if (f.name == feature) return &f;
+  }
+  return nullptr;
+}
+
 Result<ModelConfig> ParseModelConfigText(const std::string& text, const std::string& file,
                                          const std::string& model_name,
                                          const ModelDefaults& defaults) {
@@ -302,7 +540,7 @@ Result<ModelConfig> ParseModelConfigText(const std::string& text, const std::str
         ctx.CheckKeys(root, "",
                       {"backend", "inputs", "outputs", "batching", "versions", "production_version",
                        "promotion_gate", "circuit_breaker", "fallback", "warmup", "smoke_tests",
-                       "request_timeout", "threads", "device"}));
+                       "request_timeout", "threads", "device", "monitor"}));
     ModelConfig c;
     c.name = model_name;
     c.batching = defaults.batching;
@@ -476,6 +714,9 @@ Result<ModelConfig> ParseModelConfigText(const std::string& text, const std::str
         return ctx.Error("device", "expected 'cpu' or 'cuda[:N]', got '" + *d + "'");
       }
       c.device = *d;
+    }
+    if (root["monitor"].IsDefined()) {
+      VIGIL_RETURN_IF_ERROR(ParseMonitor(ctx, root["monitor"], c));
     }
     return c;
   } catch (const YAML::Exception& e) {

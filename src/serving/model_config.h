@@ -63,6 +63,47 @@ struct SmokeTest {
   std::optional<std::pair<double, double>> expect_range;  // every value of the first output
 };
 
+// monitor: validation of inputs and drift detection (the monitoring issue).
+enum class ValidationMode { kOff, kFlag, kReject };
+std::string_view ValidationModeName(ValidationMode m);
+
+// monitor.features.<name>: what one input feature may hold and how it drifts.
+struct FeatureMonitorConfig {
+  std::string name;
+  bool categorical = false;
+  std::vector<double> categories;                  // allowed values (categorical)
+  std::optional<std::pair<double, double>> range;  // overrides inputs[].ranges
+  bool allow_missing = false;                      // missing values are not violations
+  std::string drift_method;                        // "" = the model's drift.method
+  std::optional<double> drift_threshold;
+};
+
+struct DriftConfig {
+  // auto | ks | psi | wasserstein | jensenshannon | chisquare
+  std::string method = "auto";
+  std::optional<double> threshold;  // for `method` (defaults per method)
+  int64_t small_window = 1000;      // auto: tests up to this many rows, distances above
+  double p_value = 0.05;            // significance of ks / chisquare
+  std::string correction = "bh";    // bh | bonferroni | none
+  double dataset_drift_share = 0.5;
+  std::chrono::milliseconds window{std::chrono::hours(1)};  // default window
+  int64_t min_samples = 30;                                 // fewer rows in a window: no verdict
+};
+
+struct MonitorConfig {
+  bool enabled = true;
+  ValidationMode validation = ValidationMode::kFlag;
+  std::vector<FeatureMonitorConfig> features;  // only those configured
+  DriftConfig drift;
+  std::chrono::milliseconds bucket{std::chrono::minutes(5)};  // live window granularity
+  std::chrono::milliseconds retention{std::chrono::hours(24)};
+  int64_t accuracy_window = 1000;  // latest labelled predictions per version
+  std::chrono::milliseconds predictions_retention{std::chrono::hours(24 * 7)};
+  int64_t max_stored_predictions = 1'000'000;  // per model
+
+  const FeatureMonitorConfig* Find(std::string_view feature) const;
+};
+
 struct ModelConfig {
   std::string name;
   std::string backend;  // torchscript | xgboost
@@ -83,6 +124,7 @@ struct ModelConfig {
   std::chrono::milliseconds request_timeout{10'000};
   int threads = 1;  // intra-op threads per model instance
   std::string device = "cpu";
+  MonitorConfig monitor;
 
   const TensorSpec* FindInput(std::string_view n) const;
   const TensorSpec* FindOutput(std::string_view n) const;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace vigil::http {
 namespace {
 
@@ -19,6 +21,7 @@ ModelConfig Iris() {
   out.shape = {-1, 3};
   out.labels = {"setosa", "versicolor", "virginica"};
   c.outputs.push_back(out);
+  c.monitor.validation = ValidationMode::kOff;  // the codec alone refuses missing values
   return c;
 }
 
@@ -211,6 +214,27 @@ TEST(PredictResponse, LabelsAndProbabilitiesPerRow) {
       std::string(sb.GetString()),
       R"({"model":"iris","version":"1","prediction_id":"p","predictions":[{"label":"setosa",)"
       R"("probabilities":{"setosa":0.9,"versicolor":0.05,"virginica":0.05},"prediction_id":"p:0"}]})");
+}
+
+TEST(OipRequest, MissingValuesBecomeNaNWhenValidationJudgesThem) {
+  ModelConfig c = Iris();
+  c.monitor.validation = ValidationMode::kFlag;
+  OipRequest req;
+  ASSERT_TRUE(ParseOip(R"({"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32",
+      "data":[1,null,NaN,4]}]})",
+                       req, c)
+                  .ok());
+  const float* d = req.data.inputs[0].data<float>();
+  EXPECT_EQ(d[0], 1.0f);
+  EXPECT_TRUE(std::isnan(d[1]));
+  EXPECT_TRUE(std::isnan(d[2]));
+
+  rapidjson::Document doc;
+  std::string body = R"({"a":[{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4}]})";
+  ASSERT_TRUE(ParseJson(body, doc).ok());
+  InferInputs in;
+  ASSERT_TRUE(ParseInstances(doc["a"], c, in).ok());
+  EXPECT_TRUE(std::isnan(in.inputs[0].data<float>()[3]));
 }
 
 }  // namespace vigil::http
