@@ -76,12 +76,12 @@ def rss_mb(pid):
     return 0.0
 
 
-def start_vigil(binary, repo, tmp, name):
+def start_vigil(binary, repo, tmp, name, extra_env=None):
     port = free_port()
     data = os.path.join(tmp, f"{name}-data")
     ready = os.path.join(tmp, f"{name}.ready")
     log = open(os.path.join(tmp, f"{name}.log"), "w")
-    env = dict(os.environ, VIGIL_ACCESS_LOG="true")
+    env = dict(os.environ, VIGIL_ACCESS_LOG="true", **(extra_env or {}))
     start = time.monotonic()
     proc = subprocess.Popen([binary, "serve", "--model-repository", repo, "--host", "127.0.0.1",
                              "--port", str(port), "--ready-file", ready, "--data-dir", data],
@@ -172,6 +172,7 @@ def main():
     ap.add_argument("--models", default="examples/models")
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     ap.add_argument("--connections", default="1,16,64")
+    ap.add_argument("--only", choices=["monitoring"], help="run one section only")
     args = ap.parse_args()
     conns = [int(c) for c in args.connections.split(",")]
     tmp = tempfile.mkdtemp(prefix="vigil-bench-")
@@ -190,6 +191,10 @@ def main():
         lines.append(s)
 
     procs = []
+    if args.only == "monitoring":
+        monitoring_section(args, repo, tmp, out, procs)
+        write_results(lines, tmp)
+        return
     try:
         print("starting vigil, nginx, fastapi ...", file=sys.stderr)
         vigil, vport, ready_s = start_vigil(args.vigil, repo, tmp, "vigil")
@@ -273,10 +278,61 @@ def main():
     finally:
         for p in procs:
             stop(p)
+    monitoring_section(args, repo, tmp, out, procs)
+    write_results(lines, tmp)
+
+
+def write_results(lines, tmp):
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     with open(os.path.join(HERE, "results", "latest.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def monitoring_section(args, repo, tmp, out, procs):
+    """Serving throughput with monitoring on vs off (alternating runs, same machine, same
+    minute), then the drift benchmark binary (1M rows x 30 features, memory)."""
+    out()
+    out("## Monitoring cost")
+    out()
+    out("| model @64 conns | monitoring | req/s (runs) | median req/s | p99 ms (median) |")
+    out("|---|---|---|---|---|")
+    ratios = {}
+    for model, body in (("fraud", FRAUD_BODY), ("iris", IRIS_BODY)):
+        runs = {"on": [], "off": []}
+        for i in range(2):
+            for mode in ("on", "off"):
+                name = f"vigil-mon-{mode}-{model}-{i}"
+                proc, port, _ = start_vigil(args.vigil, repo, tmp, name,
+                                            {"VIGIL_MONITOR": "true" if mode == "on" else "false"})
+                procs.append(proc)
+                print(f"  {model} monitoring {mode} (run {i + 1}) ...", file=sys.stderr)
+                runs[mode].append(wrk(f"http://127.0.0.1:{port}/v2/models/{model}/infer", body, 64,
+                                      args.duration, tmp))
+                stop(proc)
+        med = {}
+        for mode in ("on", "off"):
+            rps = sorted(r["rps"] for r in runs[mode])
+            p99 = sorted(r["p99_ms"] for r in runs[mode])
+            med[mode] = sum(rps) / len(rps)
+            out(f"| {model} | {mode} | {', '.join(f'{r:.0f}' for r in rps)} | {med[mode]:.0f} | "
+                f"{p99[len(p99) // 2]:.2f} |")
+        ratios[model] = med["on"] / med["off"]
+    out()
+    out("| target | measured | goal |")
+    out("|---|---|---|")
+    for model, r in ratios.items():
+        out(f"| {model} @64: throughput monitoring on / off | {r:.3f} ({(1 - r) * 100:.1f} % loss) | loss <= 5 % |")
+    bench = os.path.join(os.path.dirname(os.path.abspath(args.vigil)), "vigil_drift_bench")
+    if os.path.exists(bench):
+        print("  drift evaluation 1M x 30 ...", file=sys.stderr)
+        res = subprocess.run(["taskset", "-c", "0", bench, "--fraud",
+                              os.path.join(args.models, "fraud")],
+                             capture_output=True, text=True, timeout=600)
+        for line in res.stdout.splitlines():
+            out(line)
+        if res.returncode != 0:
+            out(f"(drift bench failed: {res.stderr.strip()})")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <numeric>
 
@@ -282,6 +283,38 @@ FeatureDrift DriftOfCategoricalSamples(const std::string& name,
     ++n;
   }
   return DriftOfBins(prof, counts, 0, 0, config, feature);
+}
+
+DriftReport DriftOfColumns(const Profile& reference,
+                           std::span<const std::span<const float>> columns,
+                           const DriftConfig& config) {
+  DriftReport report;
+  std::vector<double> counts;
+  for (size_t i = 0; i < reference.features.size() && i < columns.size(); ++i) {
+    const FeatureProfile& f = reference.features[i];
+    counts.assign(f.bins(), 0.0);
+    double below = 0, above = 0;
+    if (f.kind == FeatureKind::kNumeric) {
+      uint64_t missing = 0;
+      BinIndex(f.edges).Count(columns[i], counts, below, above, missing);
+    } else {
+      // Categories are numeric codes here (the column is numeric).
+      std::vector<std::pair<double, size_t>> codes;
+      for (size_t c = 0; c + 1 < f.categories.size(); ++c) {
+        codes.emplace_back(std::strtod(f.categories[c].c_str(), nullptr), c);
+      }
+      std::sort(codes.begin(), codes.end());
+      for (float x : columns[i]) {
+        if (std::isnan(x)) continue;
+        auto it = std::lower_bound(codes.begin(), codes.end(),
+                                   std::make_pair(static_cast<double>(x), size_t{0}));
+        counts[it != codes.end() && it->first == x ? it->second : f.bins() - 1] += 1;
+      }
+    }
+    report.features.push_back(DriftOfBins(f, counts, below, above, config, nullptr));
+  }
+  FinishReport(report, config);
+  return report;
 }
 
 void FinishReport(DriftReport& report, const DriftConfig& config) {

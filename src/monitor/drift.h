@@ -77,6 +77,13 @@ FeatureDrift DriftOfCategoricalSamples(const std::string& name,
                                        const DriftConfig& config,
                                        const FeatureMonitorConfig* feature);
 
+// The columnar batch path: `columns[i]` holds the current values of
+// reference.features[i] (NaN = missing); each is counted into the reference's bins (via
+// BinIndex) and judged like a live window. O(rows x features), no sorting.
+DriftReport DriftOfColumns(const Profile& reference,
+                           std::span<const std::span<const float>> columns,
+                           const DriftConfig& config);
+
 // Applies the multiple-testing correction to the test p-values of `report.features`,
 // sets verdicts and the dataset-level share. The prediction is judged on its own.
 void FinishReport(DriftReport& report, const DriftConfig& config);

@@ -31,12 +31,14 @@ LiveWindow::LiveWindow(const InputValidator& validator, std::shared_ptr<const Pr
   const auto& rules = validator_.rules();
   ref_index_.assign(rules.size(), -1);
   category_bins_.resize(rules.size());
+  bin_index_.resize(rules.size());
   if (!reference_) return;
   for (size_t i = 0; i < rules.size(); ++i) {
     for (size_t j = 0; j < reference_->features.size(); ++j) {
       if (reference_->features[j].name != rules[i].name) continue;
       ref_index_[i] = static_cast<int>(j);
       const FeatureProfile& f = reference_->features[j];
+      if (f.kind == FeatureKind::kNumeric) bin_index_[i] = std::make_unique<BinIndex>(f.edges);
       if (f.kind == FeatureKind::kCategorical) {
         for (size_t c = 0; c + 1 < f.categories.size(); ++c) {
           double v = 0;
@@ -47,6 +49,9 @@ LiveWindow::LiveWindow(const InputValidator& validator, std::shared_ptr<const Pr
         std::sort(category_bins_[i].begin(), category_bins_[i].end());
       }
     }
+  }
+  if (reference_->prediction && reference_->prediction->kind == FeatureKind::kNumeric) {
+    prediction_index_ = std::make_unique<BinIndex>(reference_->prediction->edges);
   }
   if (reference_->prediction && reference_->prediction->kind == FeatureKind::kCategorical) {
     for (const auto& l : labels_) label_bins_.push_back(reference_->prediction->CategoryOf(l));
@@ -102,7 +107,7 @@ void LiveWindow::AddRow(int64_t now_ms, const float* features, size_t n_features
     if (c.bins.empty()) continue;
     const FeatureProfile& f = reference_->features[ref_index_[i]];
     if (f.kind == FeatureKind::kNumeric) {
-      const size_t bin = f.BinOf(v);
+      const size_t bin = (*bin_index_[i])(v);
       c.bins[bin] += 1;
       if (bin == 0) c.below_sum += v;
       if (bin + 1 == c.bins.size()) c.above_sum += v;
@@ -131,7 +136,7 @@ void LiveWindow::AddRow(int64_t now_ms, const float* features, size_t n_features
   if (p.bins.empty()) return;
   const FeatureProfile& f = *reference_->prediction;
   if (f.kind == FeatureKind::kNumeric) {
-    const size_t bin = f.BinOf(value);
+    const size_t bin = (*prediction_index_)(value);
     p.bins[bin] += 1;
     if (bin == 0) p.below_sum += value;
     if (bin + 1 == p.bins.size()) p.above_sum += value;

@@ -81,8 +81,10 @@ class LiveWindow {
   std::vector<int> ref_index_;
   // Categorical features: the category values as numbers, and their bins.
   std::vector<std::vector<std::pair<double, size_t>>> category_bins_;
-  std::vector<size_t> label_bins_;  // prediction label index -> bin
-  std::deque<Bucket> buckets_;      // oldest first
+  std::vector<std::unique_ptr<BinIndex>> bin_index_;  // numeric features (null otherwise)
+  std::unique_ptr<BinIndex> prediction_index_;        // a numeric prediction
+  std::vector<size_t> label_bins_;                    // prediction label index -> bin
+  std::deque<Bucket> buckets_;                        // oldest first
 };
 
 }  // namespace vigil::monitor

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -181,6 +182,61 @@ size_t FeatureProfile::CategoryOf(std::string_view value) const {
                              [](const std::string& a, std::string_view b) { return a < b; });
   if (it != end && *it == value) return static_cast<size_t>(it - categories.begin());
   return categories.size() - 1;
+}
+
+BinIndex::BinIndex(const std::vector<double>& edges) : edges_(edges), n_(edges.size()) {
+  lo_ = edges_.front();
+  hi_ = edges_.back();
+  // 16 grid cells per bin: a value's cell rarely holds an edge, so the lookup's finishing
+  // steps are almost always predictable.
+  const size_t cells = std::max<size_t>(64, n_ * 16);
+  scale_ = hi_ > lo_ ? static_cast<double>(cells) / (hi_ - lo_) : 0.0;
+  start_.assign(cells, 0);
+  // Cell c starts from the edges <= the previous cell's lower bound: an underestimate for
+  // every value the cell can receive, however (v - lo) * scale rounds.
+  size_t i = 0;
+  for (size_t c = 2; c < cells && scale_ > 0; ++c) {
+    const double previous_bound = lo_ + static_cast<double>(c - 1) / scale_;
+    while (i < n_ && edges_[i] <= previous_bound) ++i;
+    start_[c] = static_cast<uint32_t>(i);
+  }
+  edges_.resize(n_ + 3, std::numeric_limits<double>::infinity());
+}
+
+void BinIndex::Count(std::span<const float> values, std::vector<double>& counts, double& below_sum,
+                     double& above_sum, uint64_t& missing) const {
+  // Four interleaved integer histograms: consecutive values in the same bin do not wait on
+  // each other's increments.
+  const size_t bins = n_ + 1;
+  std::vector<uint32_t> lanes(4 * bins, 0);
+  double below = 0, above = 0;
+  uint64_t nan = 0;
+  size_t k = 0;
+  auto one = [&](float x, size_t lane) {
+    if (std::isnan(x)) {
+      ++nan;
+      return;
+    }
+    const size_t b = (*this)(x);
+    ++lanes[lane * bins + b];
+    below += b == 0 ? x : 0.0;
+    above += b == n_ ? x : 0.0;
+  };
+  for (; k + 4 <= values.size(); k += 4) {
+    one(values[k], 0);
+    one(values[k + 1], 1);
+    one(values[k + 2], 2);
+    one(values[k + 3], 3);
+  }
+  for (; k < values.size(); ++k) one(values[k], 0);
+  counts.resize(bins, 0.0);
+  for (size_t b = 0; b < bins; ++b) {
+    counts[b] +=
+        static_cast<double>(lanes[b]) + lanes[bins + b] + lanes[2 * bins + b] + lanes[3 * bins + b];
+  }
+  below_sum += below;
+  above_sum += above;
+  missing += nan;
 }
 
 const FeatureProfile* Profile::Find(std::string_view name) const {

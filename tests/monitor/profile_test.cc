@@ -137,3 +137,50 @@ TEST(Profile, SaveAndLoad) {
 
 }  // namespace
 }  // namespace vigil::monitor
+
+namespace vigil::monitor {
+namespace {
+
+TEST(BinIndex, AgreesWithBinOfEverywhere) {
+  std::vector<double> skewed;
+  for (int i = 0; i < 5000; ++i) skewed.push_back(i < 4000 ? i * 1e-3 : std::exp(i / 500.0));
+  for (const auto& data : {skewed, std::vector<double>{1, 1, 1, 2, 2, 3}, std::vector<double>{7}}) {
+    FeatureProfile f = BuildNumericProfile("x", data);
+    BinIndex index(f.edges);
+    std::vector<double> probes = f.edges;
+    for (double e : f.edges) {
+      probes.push_back(std::nextafter(e, -INFINITY));
+      probes.push_back(std::nextafter(e, INFINITY));
+    }
+    for (int i = -100; i < 30000; ++i) probes.push_back(i * 0.37 - 5);
+    for (double v : probes) ASSERT_EQ(index(v), f.BinOf(v)) << v;
+  }
+}
+
+}  // namespace
+}  // namespace vigil::monitor
+
+namespace vigil::monitor {
+namespace {
+
+TEST(BinIndex, CountMatchesBinOfAndKeepsOutsideSums) {
+  std::vector<double> ref;
+  for (int i = 0; i < 1000; ++i) ref.push_back(i / 10.0);
+  FeatureProfile f = BuildNumericProfile("x", ref);
+  std::vector<float> cur = {-5, -1, 0, 3.3f, 50, 99.5f, 120, NAN, 7};
+  std::vector<double> expected(f.bins(), 0.0);
+  for (float x : cur) {
+    if (!std::isnan(x)) expected[f.BinOf(x)] += 1;
+  }
+  std::vector<double> counts;
+  double below = 0, above = 0;
+  uint64_t missing = 0;
+  BinIndex(f.edges).Count(cur, counts, below, above, missing);
+  EXPECT_EQ(counts, expected);
+  EXPECT_EQ(below, -6);
+  EXPECT_EQ(above, 120);
+  EXPECT_EQ(missing, 1u);
+}
+
+}  // namespace
+}  // namespace vigil::monitor
