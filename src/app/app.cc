@@ -80,6 +80,7 @@ int RunServer(const ServerConfig& config) {
     mo.environment = config.environment;
     monitor = std::make_unique<monitor::Monitor>(mo, predictions.get(), metrics.registry());
   }
+  models->SetQualitySignals(monitor.get());
   http::Api api(*models, metrics, http::ApiKeyAuth(config.api_keys), api_options, monitor.get());
 
   http::ServerOptions server_options;

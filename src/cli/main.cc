@@ -247,7 +247,14 @@ int main(int argc, char** argv) {
   rollout_start->add_option("--max-error-rate-increase", max_error_rate_increase,
                             "gradual guardrail (default 0.01)");
   rollout_start->add_option("--max-p95-ratio", max_p95_ratio, "gradual guardrail (default 1.5)");
-  double max_disagreement = -1;
+  double max_disagreement = -1, max_accuracy_drop = -1;
+  int64_t min_labels = -1;
+  rollout_start->add_option("--max-accuracy-drop", max_accuracy_drop,
+                            "gradual guardrail: accuracy from delayed labels at most this much "
+                            "below production's (default 0.05)");
+  rollout_start->add_option("--min-labels", min_labels,
+                            "gradual: labels per variant in a step before accuracy is judged "
+                            "(default 20)");
   rollout_start->add_option("--max-disagreement", max_disagreement,
                             "gradual guardrail: share of rows answered differently (default 0.1)");
   rollout_start->add_option("--min-requests", min_requests,
@@ -512,6 +519,10 @@ int main(int argc, char** argv) {
       }
       if (max_p95_ratio > 0) extra += ",\"max_p95_ratio\":" + std::to_string(max_p95_ratio);
       if (min_requests >= 0) extra += ",\"min_requests\":" + std::to_string(min_requests);
+      if (max_accuracy_drop >= 0) {
+        extra += ",\"max_accuracy_drop\":" + std::to_string(max_accuracy_drop);
+      }
+      if (min_labels >= 0) extra += ",\"min_labels\":" + std::to_string(min_labels);
       if (max_disagreement >= 0) {
         extra += ",\"max_disagreement\":" + std::to_string(max_disagreement);
       }

@@ -1,5 +1,7 @@
 #include "core/ids.h"
 
+#include <chrono>
+
 #include <cstdint>
 #include <random>
 
@@ -36,6 +38,19 @@ std::string RandomHex128() {
       out[half * 16 + i] = kHex[r & 0xf];
       r >>= 4;
     }
+  }
+  return out;
+}
+
+std::string TimeOrderedHex128() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = RandomHex128();
+  uint64_t ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+  for (int i = 11; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = kHex[ms & 0xf];
+    ms >>= 4;
   }
   return out;
 }

@@ -514,7 +514,7 @@ void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Ten
   req->enqueued = SteadyClock::Instance().Now();
   req->deadline = req->enqueued + (timeout_ms ? std::chrono::milliseconds(*timeout_ms)
                                               : handle->config->request_timeout);
-  const std::string prediction_id = RandomHex128();
+  const std::string prediction_id = TimeOrderedHex128();
   c->headers.emplace_back("X-Prediction-Id", prediction_id);
   Batcher* batcher = handle->batcher.get();
   // std::function needs a copyable target: the call travels in a shared holder.
@@ -581,8 +581,8 @@ void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Ten
 Status Api::MonitorInputs(Call& c, const VersionHandle& handle, const std::vector<Tensor>& inputs,
                           int64_t rows, std::string request_id) {
   if (!monitor_ || !handle->config->monitor.enabled || rows <= 0) return Status::Ok();
-  VIGIL_RETURN_IF_ERROR(monitor_->Validate(handle->config, inputs, rows));
-  auto validator = monitor_->ValidatorFor(handle->config);
+  std::shared_ptr<const monitor::InputValidator> validator;
+  VIGIL_RETURN_IF_ERROR(monitor_->Validate(handle->config, inputs, rows, &validator));
   const auto& rules = validator->rules();
   monitor::TapSample& t = c.tap.emplace();
   t.request_id = std::move(request_id);
@@ -1154,6 +1154,10 @@ void WriteRollout(JsonWriter& w, const ModelSnapshot& m, ServingMetrics& metrics
       w.Int64(plan->min_requests);
       w.Key("max_disagreement");
       WriteDouble(w, plan->max_disagreement);
+      w.Key("max_accuracy_drop");
+      WriteDouble(w, plan->max_accuracy_drop);
+      w.Key("min_labels");
+      w.Int64(plan->min_labels);
       w.EndObject();
     }
   }
@@ -1226,8 +1230,8 @@ Result<GradualPlan> ParseGradualPlan(const rapidjson::Document& doc) {
     if (!d.ok()) return d.status().WithPrefix("hold");
     text += "hold_ms=" + std::to_string(d->count()) + ";";
   }
-  for (const char* key :
-       {"max_error_rate_increase", "max_p95_ratio", "min_requests", "max_disagreement"}) {
+  for (const char* key : {"max_error_rate_increase", "max_p95_ratio", "min_requests",
+                          "max_disagreement", "max_accuracy_drop", "min_labels"}) {
     if (!doc.HasMember(key)) continue;
     if (!doc[key].IsNumber()) return InvalidArgument(std::string(key) + ": expected a number");
     char buf[64];

@@ -204,11 +204,13 @@ std::shared_ptr<const InputValidator> Monitor::ValidatorFor(
 }
 
 Status Monitor::Validate(const std::shared_ptr<const ModelConfig>& config,
-                         const std::vector<Tensor>& inputs, int64_t rows) {
+                         const std::vector<Tensor>& inputs, int64_t rows,
+                         std::shared_ptr<const InputValidator>* out) {
+  auto validator = ValidatorFor(config);
+  if (out) *out = validator;
   if (!config->monitor.enabled || config->monitor.validation == ValidationMode::kOff) {
     return Status::Ok();
   }
-  auto validator = ValidatorFor(config);
   auto v = validator->Check(inputs, rows);
   if (v &&
       (validator->mode() == ValidationMode::kReject || v->reason == ValidationReason::kMissing)) {
@@ -308,7 +310,9 @@ void Monitor::Process(TapSample& s) {
   const size_t rows = static_cast<size_t>(s.rows);
   const size_t nf = s.features.size() / rows;
   const size_t no = s.outputs.size() / rows;
-  const std::vector<std::string> labels = OutputLabels(*s.config);
+  static const std::vector<std::string> kNoLabels;
+  const std::vector<std::string>& labels =
+      s.config->outputs.empty() ? kNoLabels : s.config->outputs[0].labels;
   {
     std::lock_guard lock(st.mu);
     for (size_t r = 0; r < rows; ++r) {
@@ -320,12 +324,13 @@ void Monitor::Process(TapSample& s) {
   if (!store_ || s.config->monitor.max_stored_predictions <= 0) return;
   for (size_t r = 0; r < rows; ++r) {
     StoredPrediction p;
-    p.prediction_id = s.prediction_id;
+    // One-row requests (the common case) hand their buffers over instead of copying.
+    p.prediction_id = rows == 1 ? std::move(s.prediction_id) : s.prediction_id;
     p.row = static_cast<int64_t>(r);
     p.model = s.config->name;
     p.version = s.version;
     p.created_ms = s.unix_ms;
-    p.request_id = s.request_id;
+    p.request_id = rows == 1 ? std::move(s.request_id) : s.request_id;
     if (no > 0) {
       const float* out = s.outputs.data() + r * no;
       if (!labels.empty()) {
@@ -336,8 +341,12 @@ void Monitor::Process(TapSample& s) {
         p.value = out[0];
       }
     }
-    p.features.assign(s.features.begin() + static_cast<std::ptrdiff_t>(r * nf),
-                      s.features.begin() + static_cast<std::ptrdiff_t>((r + 1) * nf));
+    if (rows == 1) {
+      p.features = std::move(s.features);
+    } else {
+      p.features.assign(s.features.begin() + static_cast<std::ptrdiff_t>(r * nf),
+                        s.features.begin() + static_cast<std::ptrdiff_t>((r + 1) * nf));
+    }
     pending_.push_back(std::move(p));
   }
 }
@@ -496,19 +505,19 @@ Result<PerformanceReport> Monitor::Performance(const std::shared_ptr<const Model
         OutputLabels(*config), static_cast<size_t>(config->monitor.accuracy_window));
     st.performance_loaded = true;
     if (store_) {
-      auto rows = store_->RecentLabelled(config->name, version,
-                                         static_cast<size_t>(config->monitor.accuracy_window));
+      auto rows = store_->RecentLabels(config->name, version,
+                                       static_cast<size_t>(config->monitor.accuracy_window));
       if (!rows.ok()) return rows.status();
       const auto& labels = st.performance->labels();
       for (auto it = rows->rbegin(); it != rows->rend(); ++it) {  // oldest first
         if (st.performance->classification()) {
-          auto p = std::find(labels.begin(), labels.end(), it->prediction.label);
-          auto a = std::find(labels.begin(), labels.end(), it->label.label);
+          auto p = std::find(labels.begin(), labels.end(), it->predicted_label);
+          auto a = std::find(labels.begin(), labels.end(), it->label);
           if (p == labels.end() || a == labels.end()) continue;
           st.performance->AddClass(static_cast<size_t>(p - labels.begin()),
                                    static_cast<size_t>(a - labels.begin()));
         } else {
-          st.performance->AddValue(it->prediction.value, it->label.value);
+          st.performance->AddValue(it->predicted_value, it->value);
         }
       }
     }
@@ -585,6 +594,10 @@ Result<FeedbackResult> Monitor::Feedback(
     LabelRecord rec;
     rec.prediction_id = p->prediction_id;
     rec.row = p->row;
+    rec.model = p->model;
+    rec.version = p->version;
+    rec.predicted_label = p->label;
+    rec.predicted_value = p->value;
     rec.received_ms = now;
     if (r.classification) {
       std::optional<size_t> actual;
@@ -642,6 +655,14 @@ Result<FeedbackResult> Monitor::Feedback(
   }
   VIGIL_RETURN_IF_ERROR(store_->PutLabels(records));
   FeedbackResult out;
+  {
+    std::lock_guard lock(label_counts_mu_);
+    for (const auto& r : resolved) {
+      LabelCounts& c = label_counts_[{r.state->model, r.state->version}];
+      c.labelled += 1;
+      if (r.classification && r.predicted == r.actual) c.correct += 1;
+    }
+  }
   for (const auto& r : resolved) {
     std::lock_guard lock(r.state->mu);
     if (r.classification) {
@@ -661,6 +682,12 @@ Result<FeedbackResult> Monitor::Feedback(
     }
   }
   return out;
+}
+
+QualitySignals::LabelCounts Monitor::Labels(const std::string& model, int64_t version) const {
+  std::lock_guard lock(label_counts_mu_);
+  auto it = label_counts_.find({model, version});
+  return it == label_counts_.end() ? LabelCounts{} : it->second;
 }
 
 void Monitor::RefreshGauges() {

@@ -32,6 +32,7 @@
 #include "monitor/performance.h"
 #include "monitor/tap.h"
 #include "serving/model_config.h"
+#include "serving/quality_signals.h"
 #include "store/prediction_store.h"
 
 namespace prometheus {
@@ -98,11 +99,11 @@ struct FeedbackResult {
 PredictionKey MakePredictionKey(const std::string& prediction_id, const std::string& request_id,
                                 int64_t row);
 
-class Monitor {
+class Monitor final : public QualitySignals {
  public:
   // `store` (nullable: predictions are then not kept) must outlive the monitor.
   Monitor(MonitorOptions options, PredictionStore* store, prometheus::Registry& registry);
-  ~Monitor();
+  ~Monitor() override;
   Monitor(const Monitor&) = delete;
   Monitor& operator=(const Monitor&) = delete;
 
@@ -111,8 +112,10 @@ class Monitor {
       const std::shared_ptr<const ModelConfig>& config);
   // Checks `inputs` against the config's rules: InvalidArgument naming row, feature and
   // reason in reject mode; counts (and serves) in flag mode.
+  // `validator` (nullable) receives the config's validator for the caller's further use.
   Status Validate(const std::shared_ptr<const ModelConfig>& config,
-                  const std::vector<Tensor>& inputs, int64_t rows);
+                  const std::vector<Tensor>& inputs, int64_t rows,
+                  std::shared_ptr<const InputValidator>* validator = nullptr);
   // Hands a served request to the monitor; drops it (counted) when the tap is full.
   void Tap(TapSample&& sample);
 
@@ -137,6 +140,9 @@ class Monitor {
       const std::vector<PredictionKey>& keys);
 
   uint64_t dropped() const { return tap_.dropped(); }
+
+  // QualitySignals: labels received (and correct ones) per version since start.
+  LabelCounts Labels(const std::string& model, int64_t version) const override;
 
  private:
   struct VersionState;
@@ -166,6 +172,9 @@ class Monitor {
 
   std::mutex states_mu_;  // guards states_ (the map, not the states)
   std::map<std::pair<std::string, int64_t>, std::unique_ptr<VersionState>> states_;
+
+  mutable std::mutex label_counts_mu_;
+  std::map<std::pair<std::string, int64_t>, LabelCounts> label_counts_;
 
   std::vector<StoredPrediction> pending_;  // monitor thread only
   std::chrono::steady_clock::time_point last_write_, last_refresh_;

@@ -725,6 +725,11 @@ VariantStats ModelManager::StatsOf(const LoadedVersion& v) const {
   ShadowMetrics& compared = metrics_.ForShadow(v.model, std::to_string(v.version));
   s.agree = compared.agree->Value();
   s.disagree = compared.disagree->Value();
+  if (const QualitySignals* q = quality_.load()) {
+    const QualitySignals::LabelCounts labels = q->Labels(v.model, v.version);
+    s.labelled = labels.labelled;
+    s.correct = labels.correct;
+  }
   const auto collected = v.metrics->inference_latency->Collect();
   for (const auto& b : collected.histogram.bucket) {
     s.bounds.push_back(b.upper_bound);

@@ -29,6 +29,7 @@
 #include "serving/batcher.h"
 #include "serving/circuit_breaker.h"
 #include "serving/model_config.h"
+#include "serving/quality_signals.h"
 #include "serving/rollout_policy.h"
 #include "serving/serving_metrics.h"
 #include "store/store.h"
@@ -133,6 +134,10 @@ class ModelManager {
   Status SetAlias(const std::string& model, const std::string& alias,
                   std::optional<int64_t> version, const std::string& actor);
 
+  // Delayed-label counts for the gradual rollouts' accuracy guardrail (nullable; must
+  // outlive the manager). Call before StartRolloutEvaluator.
+  void SetQualitySignals(const QualitySignals* signals) { quality_.store(signals); }
+
   // Runs EvaluateRollouts every `interval` on its own thread until destruction.
   void StartRolloutEvaluator(std::chrono::milliseconds interval);
   // One pass over gradual rollouts: advance, abort (guardrail) or promote. Thread-safe.
@@ -205,6 +210,7 @@ class ModelManager {
   const ModelDefaults defaults_;
   ServingMetrics& metrics_;
   Store& store_;
+  std::atomic<const QualitySignals*> quality_{nullptr};
 
   std::mutex write_mu_;  // serialises writers
   std::atomic<std::shared_ptr<const ModelTable>> table_;

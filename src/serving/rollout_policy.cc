@@ -19,9 +19,10 @@ std::string GradualPlan::Serialize() const {
   char buf[256];
   std::snprintf(buf, sizeof buf,
                 ";hold_ms=%lld;max_error_rate_increase=%g;max_p95_ratio=%g;min_requests=%lld;"
-                "max_disagreement=%g",
+                "max_disagreement=%g;max_accuracy_drop=%g;min_labels=%lld",
                 static_cast<long long>(hold.count()), max_error_rate_increase, max_p95_ratio,
-                static_cast<long long>(min_requests), max_disagreement);
+                static_cast<long long>(min_requests), max_disagreement, max_accuracy_drop,
+                static_cast<long long>(min_labels));
   return s + buf;
 }
 
@@ -56,6 +57,10 @@ Result<GradualPlan> GradualPlan::Parse(const std::string& text) {
       p.max_disagreement = d;
     } else if (key == "min_requests" && number(value, d) && d >= 0 && d <= 1e12) {
       p.min_requests = static_cast<int64_t>(d);
+    } else if (key == "max_accuracy_drop" && number(value, d) && d >= 0 && d <= 1) {
+      p.max_accuracy_drop = d;
+    } else if (key == "min_labels" && number(value, d) && d >= 1 && d <= 1e12) {
+      p.min_labels = static_cast<int64_t>(d);
     } else {
       return InvalidArgument("rollout plan: bad setting '" + kv + "'");
     }
@@ -79,6 +84,8 @@ VariantStats VariantStats::Since(const VariantStats& start) const {
   d.error -= start.error;
   d.agree -= start.agree;
   d.disagree -= start.disagree;
+  d.labelled -= start.labelled;
+  d.correct -= start.correct;
   for (size_t i = 0; i < d.cumulative.size() && i < start.cumulative.size(); ++i) {
     d.cumulative[i] -= start.cumulative[i];
   }
@@ -103,6 +110,15 @@ StepDecision EvaluateStep(const GradualPlan& plan, size_t step, std::chrono::mil
       std::snprintf(buf, sizeof buf,
                     "guardrail: disagreement with production %.4f > %.4f (step %zu, %.0f rows)",
                     candidate.disagree / compared, plan.max_disagreement, step + 1, compared);
+      return {StepDecision::Kind::kAbort, buf};
+    }
+    if (candidate.labelled >= static_cast<double>(plan.min_labels) &&
+        production.labelled >= static_cast<double>(plan.min_labels) &&
+        candidate.accuracy() < production.accuracy() - plan.max_accuracy_drop) {
+      std::snprintf(buf, sizeof buf,
+                    "guardrail: accuracy %.4f < production %.4f - %.4f (step %zu, %.0f labels)",
+                    candidate.accuracy(), production.accuracy(), plan.max_accuracy_drop, step + 1,
+                    candidate.labelled);
       return {StepDecision::Kind::kAbort, buf};
     }
     const double cp95 = candidate.p95_seconds(), pp95 = production.p95_seconds();

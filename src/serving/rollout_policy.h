@@ -23,6 +23,9 @@ struct GradualPlan {
   int64_t min_requests = 20;              // candidate requests in a step before judging
   double max_disagreement = 0.1;          // share of candidate rows whose answer differs
                                           // from production's (the same request run on both)
+  double max_accuracy_drop = 0.05;        // candidate accuracy >= production's - this, from
+                                          // labels received during the step (feedback API)
+  int64_t min_labels = 20;                // labels per variant before accuracy is judged
 
   // "steps=5,25,50,100;hold_ms=300000;max_error_rate_increase=0.01;..." (stored form).
   std::string Serialize() const;
@@ -33,12 +36,14 @@ struct GradualPlan {
 struct VariantStats {
   double success = 0;
   double error = 0;
-  double agree = 0, disagree = 0;  // candidate only: rows compared with production
-  std::vector<double> bounds;      // latency bucket upper bounds, seconds (+Inf last)
-  std::vector<double> cumulative;  // cumulative counts per bound
+  double agree = 0, disagree = 0;    // candidate only: rows compared with production
+  double labelled = 0, correct = 0;  // delayed labels received (classifiers)
+  std::vector<double> bounds;        // latency bucket upper bounds, seconds (+Inf last)
+  std::vector<double> cumulative;    // cumulative counts per bound
 
   double requests() const { return success + error; }
   double error_rate() const { return requests() > 0 ? error / requests() : 0; }
+  double accuracy() const { return labelled > 0 ? correct / labelled : 0; }
   // The bound under which 95 % of the step's requests finished (0 when none).
   double p95_seconds() const;
   // This minus an earlier snapshot of the same series.

@@ -219,3 +219,89 @@ TEST(PredictionKey, ParsesRowSuffix) {
 
 }  // namespace
 }  // namespace vigil::monitor
+
+namespace vigil {
+namespace {
+
+TEST(PredictionStore, SegmentsFindRowsByIdAndRequestAndPruneByAgeAndCount) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("vigil_prediction_store_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto store = OpenSqlitePredictionStore(dir);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto id = [](int64_t ms, int n) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%012llx%020d", static_cast<unsigned long long>(ms), n);
+    return std::string(buf);
+  };
+  // Three appends (segments) per model, out of order within each, one two-row request.
+  for (int batch = 0; batch < 3; ++batch) {
+    std::vector<StoredPrediction> rows;
+    for (int i = 3; i >= 0; --i) {
+      const int n = batch * 4 + i;
+      StoredPrediction p;
+      p.prediction_id = id(1000 + n, n);
+      p.model = n % 2 ? "b" : "a";
+      p.version = 1;
+      p.created_ms = 1000 + n;
+      p.label = "x" + std::to_string(n);
+      p.features = {static_cast<float>(n), 0.5f};
+      if (n == 5) p.request_id = "order-5";
+      rows.push_back(p);
+      if (n == 5) {
+        p.row = 1;
+        p.features = {51, 52};
+        rows.push_back(p);
+      }
+    }
+    ASSERT_TRUE((*store)->Append(rows).ok());
+  }
+  EXPECT_EQ(*(*store)->Count("a"), 6);
+  EXPECT_EQ(*(*store)->Count("b"), 7);
+  auto found = (*store)->Find({{id(1009, 9), "", 0},
+                               {id(1005, 5), "", 1},
+                               {"", "order-5", 1},
+                               {id(1009, 9), "", 3},
+                               {"nope", "", 0},
+                               {"", "order-6", 0}});
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  ASSERT_TRUE((*found)[0]);
+  EXPECT_EQ((*found)[0]->model, "b");
+  EXPECT_EQ((*found)[0]->label, "x9");
+  EXPECT_EQ((*found)[0]->features, (std::vector<float>{9, 0.5f}));
+  ASSERT_TRUE((*found)[1]);
+  EXPECT_EQ((*found)[1]->features, (std::vector<float>{51, 52}));
+  ASSERT_TRUE((*found)[2]);
+  EXPECT_EQ((*found)[2]->request_id, "order-5");
+  EXPECT_FALSE((*found)[3]);
+  EXPECT_FALSE((*found)[4]);
+  EXPECT_FALSE((*found)[5]);
+
+  LabelRecord l;
+  l.prediction_id = id(1000, 0);
+  l.model = "a";
+  l.version = 1;
+  l.predicted_label = "x0";
+  l.label = "y";
+  l.received_ms = 900;
+  LabelRecord newer = l;
+  newer.prediction_id = id(1002, 2);
+  newer.received_ms = 5000;
+  ASSERT_TRUE((*store)->PutLabels({l, newer}).ok());
+  auto labels = (*store)->RecentLabels("a", 1, 10);
+  ASSERT_EQ(labels->size(), 2u);
+  EXPECT_EQ((*labels)[0].prediction_id, newer.prediction_id);  // newest first
+  EXPECT_EQ((*labels)[1].predicted_label, "x0");
+
+  ASSERT_TRUE((*store)->Prune("a", 1004, 100).ok());  // a: the first segment (1000-1002) goes
+  EXPECT_EQ(*(*store)->Count("a"), 4);
+  EXPECT_EQ(*(*store)->Count("b"), 7);
+  EXPECT_EQ((*store)->RecentLabels("a", 1, 10)->size(), 1u);  // the label from 900 went too
+  ASSERT_TRUE((*store)->Prune("b", 0, 2).ok());               // b: only its newest segment fits
+  EXPECT_EQ(*(*store)->Count("b"), 2);
+  store->reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace vigil
