@@ -204,6 +204,32 @@ def test_gradual_rollout_disagreement_guardrail(start_server):
     assert "guardrail: disagreement with production" in history[0]["reason"], history[0]
 
 
+def test_gradual_rollout_accuracy_guardrail_uses_delayed_labels(start_server):
+    s = start_server(models=("iris",), env=GRADUAL_ENV)
+    r = s.post("/api/v1/rollouts", {"model": "iris", "version": 2, "strategy": "gradual",
+                                    "steps": [50], "hold": "1h", "min_requests": 5,
+                                    "max_disagreement": 1, "min_labels": 5,
+                                    "max_accuracy_drop": 0.1})
+    assert r.status == 201, r
+    assert r.json()["guardrails"]["min_labels"] == 5
+    # Labels arrive: production's answers turn out right, the candidate's wrong.
+    for i in range(2000):
+        r = s.post("/v2/models/iris/infer", oip_body([IRIS_ROW]))
+        assert r.status == 200, r
+        body = r.json()
+        pid = body["parameters"]["prediction_id"]
+        label = "setosa" if body["model_version"] == "1" else "virginica"
+        assert s.post("/api/v1/feedback", {"prediction_id": pid, "label": label}).status == 200
+        if i % 10 == 0 and s.get("/api/v1/rollouts/iris").status == 404:
+            break
+    else:
+        raise AssertionError("the accuracy guardrail never fired")
+    history = s.get("/api/v1/models/iris/history").json()["history"]
+    assert history[0]["action"] == "rollout abort" and history[0]["actor"] == "vigil"
+    assert "guardrail: accuracy 0.0000 < production 1.0000 - 0.1000" in history[0]["reason"], \
+        history[0]
+
+
 def test_ab_test_fixed_split_with_per_variant_metrics(server):
     r = server.post("/api/v1/rollouts", {"model": "iris", "version": 2, "percent": 50,
                                          "strategy": "ab"})

@@ -71,6 +71,31 @@ TEST(EvaluateStep, DisagreementGuardrail) {
             StepDecision::Kind::kWait);
 }
 
+TEST(EvaluateStep, AccuracyGuardrailNeedsLabelsOnBothSides) {
+  GradualPlan plan = Plan();
+  plan.min_labels = 10;
+  plan.max_accuracy_drop = 0.05;
+  VariantStats cand = Stats(50, 0, {50, 50, 50, 50});
+  VariantStats prod = Stats(50, 0, {50, 50, 50, 50});
+  cand.labelled = 20;
+  cand.correct = 14;  // 0.70
+  prod.labelled = 9;  // too few labels on production's side: no verdict yet
+  prod.correct = 9;
+  EXPECT_EQ(EvaluateStep(plan, 0, milliseconds(0), cand, prod).kind, StepDecision::Kind::kWait);
+  prod.labelled = 20;
+  prod.correct = 19;  // 0.95
+  StepDecision d = EvaluateStep(plan, 0, milliseconds(0), cand, prod);
+  EXPECT_EQ(d.kind, StepDecision::Kind::kAbort);
+  EXPECT_NE(d.reason.find("guardrail: accuracy 0.7000 < production 0.9500 - 0.0500"),
+            std::string::npos);
+  cand.correct = 18;  // 0.90: within the allowed drop
+  EXPECT_EQ(EvaluateStep(plan, 0, milliseconds(0), cand, prod).kind, StepDecision::Kind::kWait);
+  auto parsed = GradualPlan::Parse(plan.Serialize());
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->min_labels, 10);
+  EXPECT_DOUBLE_EQ(parsed->max_accuracy_drop, 0.05);
+}
+
 TEST(EvaluateStep, LatencyGuardrail) {
   const auto production = Stats(100, 0, {96, 100, 100, 100});  // p95 1 ms
   const auto slow = Stats(100, 0, {0, 10, 100, 100});          // p95 100 ms
