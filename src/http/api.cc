@@ -611,7 +611,10 @@ void Api::OipInfer(std::unique_ptr<Call>& c) {
   rapidjson::Document doc;
   auto oip = std::make_shared<OipRequest>();
   Status st = ParseJson(c->req.body(), doc);
-  if (st.ok()) st = ParseOipInferRequest(doc, *handle->config, *oip);
+  if (st.ok()) {
+    st = ParseOipInferRequest(doc, *handle->config, *oip);
+    if (!st.ok() && monitor_) monitor_->CountSchemaError(handle->model);
+  }
   if (!st.ok()) {
     handle->metrics->RecordError(ErrorCategory::kValidation);
     return ReplyError(c, st);
@@ -669,6 +672,7 @@ void Api::V1Predict(std::unique_ptr<Call>& c) {
   }
   InferInputs in;
   st = ParseInstances(doc["instances"], *handle->config, in);
+  if (!st.ok() && monitor_) monitor_->CountSchemaError(handle->model);
   if (st.ok()) st = MonitorInputs(*c, handle, in.inputs, in.rows, "");
   if (!st.ok()) {
     handle->metrics->RecordError(ErrorCategory::kValidation);

@@ -219,6 +219,12 @@ Status Monitor::Validate(const std::shared_ptr<const ModelConfig>& config,
   return Status::Ok();
 }
 
+void Monitor::CountSchemaError(const std::string& model) {
+  metrics_->validation_errors
+      ->Add({{"model", model}, {"feature", "_request"}, {"reason", "schema"}})
+      .Increment();
+}
+
 void Monitor::Tap(TapSample&& sample) {
   if (!sample.config || !sample.config->monitor.enabled) return;
   tap_.TryPush(std::move(sample));

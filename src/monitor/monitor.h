@@ -116,6 +116,9 @@ class Monitor final : public QualitySignals {
   Status Validate(const std::shared_ptr<const ModelConfig>& config,
                   const std::vector<Tensor>& inputs, int64_t rows,
                   std::shared_ptr<const InputValidator>* validator = nullptr);
+  // Counts a request refused before any feature could be read (wrong dtype or shape, not
+  // a tensor): ml_input_validation_errors_total{feature="_request", reason="schema"}.
+  void CountSchemaError(const std::string& model);
   // Hands a served request to the monitor; drops it (counted) when the tap is full.
   void Tap(TapSample&& sample);
 

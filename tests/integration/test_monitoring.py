@@ -171,6 +171,10 @@ def test_validation_flag_counts_and_reject_refuses(start_server):
     assert r.status == 400 and "feature 'sepal_width': value is missing" in r.json()["error"]
     assert flag.metric("ml_input_validation_errors_total", model="iris", feature="sepal_width",
                        reason="missing") == 1
+    r = flag.post("/v2/models/iris/infer", oip_body([[5.1, 3.5, 1.4]]))
+    assert r.status == 400
+    assert flag.metric("ml_input_validation_errors_total", model="iris", feature="_request",
+                       reason="schema") == 1
 
     strict = start_server(models=("iris",), prepare=reject_mode)
     r = strict.post("/v2/models/iris/infer", oip_body([[5.1, 3.5, 1.4, 0.2], [5.0, 9.0, 1.4, 0.2]]))
