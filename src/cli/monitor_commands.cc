@@ -15,6 +15,7 @@
 #include "core/strings.h"
 #include "monitor/dataset.h"
 #include "monitor/drift.h"
+#include "monitor/drift_json.h"
 #include "monitor/profile_builder.h"
 #include "serving/model_config.h"
 #include "serving/model_repository.h"
@@ -126,43 +127,6 @@ void PrintDriftTable(const monitor::DriftReport& r) {
       Num(r.drift_share).c_str(), Num(r.dataset_drift_share).c_str(), r.correction.c_str());
 }
 
-void WriteDriftJson(rapidjson::Writer<rapidjson::StringBuffer>& w, const monitor::FeatureDrift& d) {
-  w.StartObject();
-  w.Key("feature");
-  w.String(d.feature.c_str());
-  w.Key("method");
-  w.String(d.method.c_str());
-  w.Key("evaluated");
-  w.Bool(d.evaluated);
-  w.Key("score");
-  if (d.evaluated && std::isfinite(d.score)) {
-    w.Double(d.score);
-  } else {
-    w.Null();
-  }
-  w.Key("score_kind");
-  w.String(d.is_test ? "p_value" : "distance");
-  w.Key("statistic");
-  if (d.evaluated && std::isfinite(d.statistic)) {
-    w.Double(d.statistic);
-  } else {
-    w.Null();
-  }
-  w.Key("threshold");
-  w.Double(d.threshold);
-  w.Key("drifted");
-  w.Bool(d.drifted);
-  w.Key("reference_rows");
-  w.Uint64(d.reference_rows);
-  w.Key("current_rows");
-  w.Uint64(d.current_rows);
-  if (!d.note.empty()) {
-    w.Key("note");
-    w.String(d.note.c_str());
-  }
-  w.EndObject();
-}
-
 }  // namespace
 
 int ProfileBuild(const ProfileBuildArgs& a) {
@@ -265,7 +229,7 @@ int Drift(const DriftArgs& a, const ServerTarget& server) {
       w.Double(report.drift_share);
       w.Key("features");
       w.StartArray();
-      for (const auto& f : report.features) WriteDriftJson(w, f);
+      for (const auto& f : report.features) monitor::WriteFeatureDrift(w, f);
       w.EndArray();
       w.EndObject();
       rapidjson::Document doc;

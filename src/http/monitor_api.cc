@@ -6,6 +6,7 @@
 #include "core/strings.h"
 #include "http/api.h"
 #include "http/api_internal.h"
+#include "monitor/drift_json.h"
 #include "monitor/monitor.h"
 
 namespace vigil::http {
@@ -24,51 +25,6 @@ Result<std::chrono::milliseconds> WindowParam(const std::string& query) {
   if (d->count() <= 0)
     return InvalidArgument("window: expected a positive duration, got '" + *w + "'");
   return *d;
-}
-
-void WriteNumberOrNull(JsonWriter& w, double v) {
-  if (std::isfinite(v)) {
-    WriteDouble(w, v);
-  } else {
-    w.Null();
-  }
-}
-
-void WriteFeatureDrift(JsonWriter& w, const monitor::FeatureDrift& d) {
-  w.StartObject();
-  w.Key("feature");
-  WriteStr(w, d.feature);
-  w.Key("method");
-  WriteStr(w, d.method);
-  w.Key("evaluated");
-  w.Bool(d.evaluated);
-  w.Key("score");
-  if (d.evaluated) {
-    WriteNumberOrNull(w, d.score);
-  } else {
-    w.Null();
-  }
-  w.Key("score_kind");
-  WriteStr(w, d.is_test ? "p_value" : "distance");
-  w.Key("statistic");
-  if (d.evaluated) {
-    WriteNumberOrNull(w, d.statistic);
-  } else {
-    w.Null();
-  }
-  w.Key("threshold");
-  WriteDouble(w, d.threshold);
-  w.Key("drifted");
-  w.Bool(d.drifted);
-  w.Key("reference_rows");
-  w.Uint64(d.reference_rows);
-  w.Key("current_rows");
-  w.Uint64(d.current_rows);
-  if (!d.note.empty()) {
-    w.Key("note");
-    WriteStr(w, d.note);
-  }
-  w.EndObject();
 }
 
 double Rate(uint64_t n, uint64_t of) {
@@ -148,11 +104,11 @@ void Api::Drift(std::unique_ptr<Call>& c) {
           WriteStr(w, rep.correction);
           w.Key("features");
           w.StartArray();
-          for (const auto& f : rep.features) WriteFeatureDrift(w, f);
+          for (const auto& f : rep.features) monitor::WriteFeatureDrift(w, f);
           w.EndArray();
           w.Key("prediction");
           if (rep.prediction) {
-            WriteFeatureDrift(w, *rep.prediction);
+            monitor::WriteFeatureDrift(w, *rep.prediction);
           } else {
             w.Null();
           }

@@ -153,10 +153,10 @@ std::string LowerBoundFor(const std::string& id) {
   return buf;
 }
 
-class SqlitePredictionStore final : public PredictionStore {
+class SqlitePredictionStore final : public PredictionStore, private SqliteConnection {
  public:
-  SqlitePredictionStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  ~SqlitePredictionStore() override { sqlite3_close(db_); }
+  SqlitePredictionStore(sqlite3* db, std::string path)
+      : SqliteConnection(db, std::move(path), StatusCode::kUnavailable) {}
 
   Status Init() {
     VIGIL_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
@@ -364,55 +364,16 @@ class SqlitePredictionStore final : public PredictionStore {
   }
 
  private:
-  Status Exec(const char* sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string msg = err ? err : "unknown error";
-      sqlite3_free(err);
-      return Unavailable(path_ + ": " + msg);
-    }
-    return Status::Ok();
-  }
-
-  template <typename Fn>
-  Status Transaction(Fn fn) {
-    VIGIL_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = fn();
-    if (!st.ok()) {
-      Exec("ROLLBACK").ok();
-      return st;
-    }
-    return Exec("COMMIT");
-  }
-
-  Status Error(const std::string& what) const {
-    return Unavailable(path_ + ": " + what + ": " + sqlite3_errmsg(db_));
-  }
-
   std::mutex mu_;
-  sqlite3* db_;
-  std::string path_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<PredictionStore>> OpenSqlitePredictionStore(
     const std::filesystem::path& data_dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) {
-    return Unavailable(data_dir.string() + ": cannot create the data folder: " + ec.message());
-  }
-  const std::string path = (data_dir / "predictions.db").string();
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return Unavailable(path + ": cannot open the prediction store: " + msg);
-  }
-  auto store = std::make_unique<SqlitePredictionStore>(db, path);
+  auto db = OpenSqliteFile(data_dir, "predictions.db", "prediction store");
+  if (!db.ok()) return db.status();
+  auto store = std::make_unique<SqlitePredictionStore>(*db, (data_dir / "predictions.db").string());
   VIGIL_RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<PredictionStore>(std::move(store));
 }

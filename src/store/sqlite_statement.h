@@ -1,13 +1,17 @@
-// Stmt: a prepared SQLite statement, finalized on destruction. Shared by the SQLite
-// stores; not thread-safe (each store serialises its connection).
+// What the SQLite stores share: Stmt (a prepared statement, finalized on destruction),
+// SqliteConnection (the connection, Exec, errors, transactions) and OpenSqliteFile.
+// Not thread-safe: each store serialises its connection with its own mutex.
 #pragma once
 
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "core/status.h"
 
 namespace vigil {
 
@@ -77,5 +81,65 @@ class Stmt {
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
 };
+
+// Owns a connection; stores derive from it.
+class SqliteConnection {
+ public:
+  // Errors are reported with `error_code` and the file's path.
+  SqliteConnection(sqlite3* db, std::string path, StatusCode error_code)
+      : db_(db), path_(std::move(path)), error_code_(error_code) {}
+  ~SqliteConnection() { sqlite3_close(db_); }
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+ protected:
+  Status Error(const std::string& what) const {
+    return {error_code_, path_ + ": " + what + ": " + sqlite3_errmsg(db_)};
+  }
+
+  Status Exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      return {error_code_, path_ + ": " + msg};
+    }
+    return Status::Ok();
+  }
+
+  // All of `body` or none of it. REQUIRES: the store's mutex held.
+  template <typename F>
+  Status Transaction(F body) {
+    VIGIL_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = body();
+    if (st.ok()) st = Exec("COMMIT");
+    if (!st.ok() && !sqlite3_get_autocommit(db_)) Exec("ROLLBACK").ok();
+    return st;
+  }
+
+  sqlite3* db_;
+  std::string path_;
+
+ private:
+  StatusCode error_code_;
+};
+
+// Opens (creating it and its folder when missing) `dir / file`; `what` names it in errors.
+inline Result<sqlite3*> OpenSqliteFile(const std::filesystem::path& dir, const std::string& file,
+                                       const std::string& what) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Unavailable(dir.string() + ": cannot create the data folder: " + ec.message());
+  const std::string path = (dir / file).string();
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Unavailable(path + ": cannot open the " + what + ": " + msg);
+  }
+  return db;
+}
 
 }  // namespace vigil

@@ -13,10 +13,10 @@
 namespace vigil {
 namespace {
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, private SqliteConnection {
  public:
-  explicit SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  ~SqliteStore() override { sqlite3_close(db_); }
+  SqliteStore(sqlite3* db, std::string path)
+      : SqliteConnection(db, std::move(path), StatusCode::kInternal) {}
 
   Status Init() {
     VIGIL_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
@@ -212,30 +212,6 @@ class SqliteStore final : public Store {
  private:
   static int64_t Now() { return UnixSeconds(); }
 
-  Status Error(const std::string& what) const {
-    return Internal(path_ + ": " + what + ": " + sqlite3_errmsg(db_));
-  }
-
-  Status Exec(const char* sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string msg = err ? err : "unknown error";
-      sqlite3_free(err);
-      return Internal(path_ + ": " + msg);
-    }
-    return Status::Ok();
-  }
-
-  // REQUIRES: mu_ held.
-  template <typename F>
-  Status Transaction(F body) {
-    VIGIL_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = body();
-    if (st.ok()) st = Exec("COMMIT");
-    if (!st.ok() && !sqlite3_get_autocommit(db_)) Exec("ROLLBACK").ok();
-    return st;
-  }
-
   // REQUIRES: mu_ held, inside a transaction.
   Status AppendHistory(const HistoryEntry& e) {
     Stmt q(db_,
@@ -283,27 +259,14 @@ class SqliteStore final : public Store {
   }
 
   std::mutex mu_;
-  sqlite3* db_;
-  std::string path_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& data_dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec)
-    return Unavailable(data_dir.string() + ": cannot create the data folder: " + ec.message());
-  const std::string path = (data_dir / "vigil.db").string();
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return Unavailable(path + ": cannot open the store: " + msg);
-  }
-  auto store = std::make_unique<SqliteStore>(db, path);
+  auto db = OpenSqliteFile(data_dir, "vigil.db", "store");
+  if (!db.ok()) return db.status();
+  auto store = std::make_unique<SqliteStore>(*db, (data_dir / "vigil.db").string());
   VIGIL_RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<Store>(std::move(store));
 }
