@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -429,6 +430,51 @@ Status ParseFeatureMonitor(const Ctx& ctx, const YAML::Node& n, const std::strin
   return Status::Ok();
 }
 
+std::string CompactNumber(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+Status ParseSlo(const Ctx& ctx, const YAML::Node& n, SloConfig& slo) {
+  if (!n.IsMap()) return ctx.Error("slo", "expected a mapping, got " + Ctx::Describe(n));
+  VIGIL_RETURN_IF_ERROR(ctx.CheckKeys(
+      n, "slo",
+      {"latency_p95_ms", "error_rate", "accuracy_min", "queue_saturation", "window", "for"}));
+  struct Bound {
+    const char* key;
+    double* dst;
+    double lo, hi;
+  };
+  for (const Bound& b :
+       {Bound{"latency_p95_ms", &slo.latency_p95_ms, 0, 1e9},
+        Bound{"error_rate", &slo.error_rate, 0, 1}, Bound{"accuracy_min", &slo.accuracy_min, 0, 1},
+        Bound{"queue_saturation", &slo.queue_saturation, 0, 1}}) {
+    if (!n[b.key].IsDefined()) continue;
+    const std::string field = std::string("slo.") + b.key;
+    auto v = ctx.Number(n[b.key], field);
+    if (!v.ok()) return v.status();
+    if (*v < b.lo || *v > b.hi) {
+      return ctx.Error(field, "expected a number in [" + CompactNumber(b.lo) + ", " +
+                                  CompactNumber(b.hi) + "], got " + CompactNumber(*v));
+    }
+    *b.dst = *v;
+  }
+  if (n["window"].IsDefined()) {
+    auto d = ctx.Dur(n["window"], "slo.window", std::chrono::seconds(1));
+    if (!d.ok()) return d.status();
+    if (d->count() <= 0) return ctx.Error("slo.window", "expected a positive duration");
+    slo.window = *d;
+  }
+  if (n["for"].IsDefined()) {
+    auto d = ctx.Dur(n["for"], "slo.for", std::chrono::seconds(1));
+    if (!d.ok()) return d.status();
+    if (d->count() < 0) return ctx.Error("slo.for", "expected a duration >= 0");
+    slo.for_duration = *d;
+  }
+  return Status::Ok();
+}
+
 Status ParseMonitor(const Ctx& ctx, const YAML::Node& n, ModelConfig& c) {
   if (!n.IsMap()) return ctx.Error("monitor", "expected a mapping, got " + Ctx::Describe(n));
   VIGIL_RETURN_IF_ERROR(
@@ -540,7 +586,7 @@ Result<ModelConfig> ParseModelConfigText(const std::string& text, const std::str
         ctx.CheckKeys(root, "",
                       {"backend", "inputs", "outputs", "batching", "versions", "production_version",
                        "promotion_gate", "circuit_breaker", "fallback", "warmup", "smoke_tests",
-                       "request_timeout", "threads", "device", "monitor"}));
+                       "request_timeout", "threads", "device", "monitor", "slo"}));
     ModelConfig c;
     c.name = model_name;
     c.batching = defaults.batching;
@@ -718,6 +764,7 @@ Result<ModelConfig> ParseModelConfigText(const std::string& text, const std::str
     if (root["monitor"].IsDefined()) {
       VIGIL_RETURN_IF_ERROR(ParseMonitor(ctx, root["monitor"], c));
     }
+    if (root["slo"].IsDefined()) VIGIL_RETURN_IF_ERROR(ParseSlo(ctx, root["slo"], c.slo));
     return c;
   } catch (const YAML::Exception& e) {
     return InvalidArgument(file + ": " + e.what());

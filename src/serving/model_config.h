@@ -104,6 +104,16 @@ struct MonitorConfig {
   const FeatureMonitorConfig* Find(std::string_view feature) const;
 };
 
+// slo: the service levels the built-in alert rules hold the model to (DESIGN.md §4).
+struct SloConfig {
+  double latency_p95_ms = 200;    // runbook 000: p95 < 200 ms
+  double error_rate = 0.01;       // errors / requests
+  double accuracy_min = 0.90;     // runbook 001: accuracy > 90 %
+  double queue_saturation = 0.9;  // queue depth / max_queue_size
+  std::chrono::milliseconds window{std::chrono::minutes(5)};
+  std::chrono::milliseconds for_duration{std::chrono::minutes(1)};
+};
+
 struct ModelConfig {
   std::string name;
   std::string backend;  // torchscript | xgboost
@@ -125,6 +135,7 @@ struct ModelConfig {
   int threads = 1;  // intra-op threads per model instance
   std::string device = "cpu";
   MonitorConfig monitor;
+  SloConfig slo;
 
   const TensorSpec* FindInput(std::string_view n) const;
   const TensorSpec* FindOutput(std::string_view n) const;

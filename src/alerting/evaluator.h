@@ -1,0 +1,75 @@
+// AlertEvaluator: the alert lifecycle, pending -> firing -> resolved, on an injectable
+// clock (tests drive it without sleeping).
+//
+// Each evaluation reads every rule's values; a value meeting the rule's condition makes
+// its alert (identified by a fingerprint of alertname + labels) pending, and firing once
+// the condition has held for the rule's `for`. An alert whose condition stops holding
+// (or whose series disappears) resolves if it was firing, and is forgotten if it was
+// only pending. Resolved alerts are kept (the newest `kKeepResolved`) for the API.
+//
+// Not thread-safe: one evaluator thread calls Evaluate(); readers take Snapshot() copies
+// through the owner's lock.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "alerting/rule.h"
+#include "alerting/signals.h"
+#include "core/clock.h"
+
+namespace vigil::alerting {
+
+enum class AlertState { kPending, kFiring, kResolved };
+std::string_view AlertStateName(AlertState s);
+
+struct Alert {
+  std::string fingerprint;                    // 16 hex: stable for alertname + labels
+  std::string name;                           // alertname
+  std::map<std::string, std::string> labels;  // alertname, model, severity, rule labels
+  std::map<std::string, std::string> annotations;
+  AlertState state = AlertState::kPending;
+  double value = 0;  // the latest value of the signal
+  double threshold = 0;
+  std::string condition;  // e.g. "accuracy < 0.9"
+  // Unix milliseconds: condition first met, firing started, resolved.
+  int64_t active_since_ms = 0, fired_at_ms = 0, resolved_at_ms = 0;
+};
+
+struct AlertTransition {
+  Alert alert;  // after the transition
+  AlertState from = AlertState::kPending;
+};
+
+class AlertEvaluator {
+ public:
+  static constexpr size_t kKeepResolved = 1000;
+
+  // `clock` gives durations (for `for`); `unix_ms` stamps the alerts.
+  explicit AlertEvaluator(const Clock& clock) : clock_(clock) {}
+
+  // One pass; returns the alerts that started firing or resolved.
+  std::vector<AlertTransition> Evaluate(const std::vector<AlertRule>& rules, SignalSource& source,
+                                        int64_t unix_ms);
+
+  // Active (pending, firing) alerts, then the resolved ones, newest first.
+  std::vector<Alert> Snapshot() const;
+
+ private:
+  struct Active {
+    Alert alert;
+    TimePoint since;  // on `clock_`
+  };
+  const Clock& clock_;
+  std::map<std::string, Active> active_;  // by fingerprint
+  std::deque<Alert> resolved_;            // newest first
+};
+
+// 16 hex characters of FNV-1a over the sorted labels (alertname included).
+std::string Fingerprint(const std::map<std::string, std::string>& labels);
+
+}  // namespace vigil::alerting

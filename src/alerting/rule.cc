@@ -1,0 +1,307 @@
+#include "alerting/rule.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/duration.h"
+#include "core/strings.h"
+
+namespace vigil::alerting {
+namespace {
+
+struct SignalSpec {
+  Signal signal;
+  std::string_view name;
+};
+constexpr SignalSpec kSignals[] = {
+    {Signal::kErrorRate, "error_rate"},     {Signal::kLatency, "latency"},
+    {Signal::kRequestRate, "request_rate"}, {Signal::kAccuracy, "accuracy"},
+    {Signal::kDriftShare, "drift_share"},   {Signal::kBreakerOpen, "breaker_open"},
+    {Signal::kLoadFailure, "load_failure"}, {Signal::kQueueSaturation, "queue_saturation"},
+};
+
+std::string Fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+AlertRule Rule(const ModelConfig& c, std::string name, Signal signal, Comparator cmp,
+               double threshold, std::string severity, std::string summary) {
+  AlertRule r;
+  r.name = std::move(name);
+  r.signal = signal;
+  r.model = c.name;
+  r.window = c.slo.window;
+  r.for_duration = c.slo.for_duration;
+  r.comparator = cmp;
+  r.threshold = threshold;
+  r.severity = std::move(severity);
+  r.annotations["summary"] = std::move(summary);
+  r.builtin = true;
+  return r;
+}
+
+class Ctx {
+ public:
+  explicit Ctx(std::string where) : where_(std::move(where)) {}
+  Status Error(const std::string& field, const std::string& msg) const {
+    return InvalidArgument(where_ + (field.empty() ? "" : "." + field) + ": " + msg);
+  }
+
+ private:
+  std::string where_;
+};
+
+Result<std::map<std::string, std::string>> StringMap(const YAML::Node& n, const Ctx& ctx,
+                                                     const std::string& field) {
+  std::map<std::string, std::string> out;
+  if (!n.IsDefined()) return out;
+  if (!n.IsMap()) return ctx.Error(field, "expected a mapping of strings");
+  for (const auto& kv : n) {
+    if (!kv.second.IsScalar())
+      return ctx.Error(field + "." + kv.first.Scalar(), "expected a string");
+    out[kv.first.Scalar()] = kv.second.Scalar();
+  }
+  return out;
+}
+
+Result<AlertRule> ParseRule(const YAML::Node& n, const Ctx& ctx) {
+  if (!n.IsMap()) return ctx.Error("", "expected a mapping");
+  static const std::vector<std::string_view> kKeys = {
+      "name",      "signal", "model",    "window", "aggregation", "comparator",
+      "threshold", "for",    "severity", "labels", "annotations"};
+  for (const auto& kv : n) {
+    const std::string key = kv.first.Scalar();
+    bool known = false;
+    for (auto k : kKeys) known = known || k == key;
+    if (!known) {
+      const std::string hint = ClosestMatch(key, kKeys);
+      return ctx.Error(key,
+                       "unknown key" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    }
+  }
+  AlertRule r;
+  auto scalar = [&](const char* key) { return n[key].IsDefined() && n[key].IsScalar(); };
+  if (!scalar("name") || n["name"].Scalar().empty()) {
+    return ctx.Error("name", "expected the alert's name");
+  }
+  r.name = n["name"].Scalar();
+  if (!scalar("signal")) return ctx.Error("signal", "expected one of the signals");
+  const std::string sig = n["signal"].Scalar();
+  bool found = false;
+  std::string all;
+  for (const auto& s : kSignals) {
+    all += (all.empty() ? "" : ", ") + std::string(s.name);
+    if (s.name == sig) {
+      r.signal = s.signal;
+      found = true;
+    }
+  }
+  if (!found) return ctx.Error("signal", "expected one of " + all + ", got '" + sig + "'");
+  if (n["model"].IsDefined()) {
+    if (!scalar("model")) return ctx.Error("model", "expected a model name");
+    r.model = n["model"].Scalar();
+  }
+  for (auto [key, dst] : {std::pair{"window", &r.window}, std::pair{"for", &r.for_duration}}) {
+    if (!n[key].IsDefined()) continue;
+    if (!scalar(key)) return ctx.Error(key, "expected a duration such as 5m");
+    auto d = ParseDuration(n[key].Scalar(), std::chrono::seconds(1));
+    if (!d.ok()) return ctx.Error(key, d.status().message());
+    if (d->count() < 0 || (std::string(key) == "window" && d->count() == 0)) {
+      return ctx.Error(key, "expected a positive duration");
+    }
+    *dst = *d;
+  }
+  if (n["aggregation"].IsDefined()) {
+    const std::string a = scalar("aggregation") ? n["aggregation"].Scalar() : "";
+    if (r.signal != Signal::kLatency) {
+      return ctx.Error("aggregation", "only the latency signal takes one (p50, p90, p95, p99)");
+    }
+    if (a == "p50") {
+      r.quantile = 0.5;
+    } else if (a == "p90") {
+      r.quantile = 0.9;
+    } else if (a == "p95") {
+      r.quantile = 0.95;
+    } else if (a == "p99") {
+      r.quantile = 0.99;
+    } else {
+      return ctx.Error("aggregation", "expected p50, p90, p95 or p99, got '" + a + "'");
+    }
+  }
+  if (n["comparator"].IsDefined()) {
+    const std::string c = scalar("comparator") ? n["comparator"].Scalar() : "";
+    static const std::pair<const char*, Comparator> kCmp[] = {
+        {">", Comparator::kGreater}, {">=", Comparator::kGreaterEqual},
+        {"<", Comparator::kLess},    {"<=", Comparator::kLessEqual},
+        {"==", Comparator::kEqual},  {"!=", Comparator::kNotEqual}};
+    bool ok = false;
+    for (const auto& [text, cmp] : kCmp) {
+      if (c == text) {
+        r.comparator = cmp;
+        ok = true;
+      }
+    }
+    if (!ok) return ctx.Error("comparator", "expected >, >=, <, <=, == or !=, got '" + c + "'");
+  }
+  double threshold = 0;
+  if (!scalar("threshold") || !YAML::convert<double>::decode(n["threshold"], threshold)) {
+    return ctx.Error("threshold", "expected a number");
+  }
+  r.threshold = threshold;
+  if (n["severity"].IsDefined()) {
+    const std::string s = scalar("severity") ? n["severity"].Scalar() : "";
+    if (s != "critical" && s != "warning" && s != "info") {
+      return ctx.Error("severity", "expected critical, warning or info, got '" + s + "'");
+    }
+    r.severity = s;
+  }
+  auto labels = StringMap(n["labels"], ctx, "labels");
+  if (!labels.ok()) return labels.status();
+  r.labels = std::move(*labels);
+  for (const char* reserved : {"alertname", "model", "severity"}) {
+    if (r.labels.count(reserved)) {
+      return ctx.Error(std::string("labels.") + reserved, "is set by Vigil; use the rule's field");
+    }
+  }
+  auto annotations = StringMap(n["annotations"], ctx, "annotations");
+  if (!annotations.ok()) return annotations.status();
+  r.annotations = std::move(*annotations);
+  return r;
+}
+
+}  // namespace
+
+std::string_view SignalName(Signal s) {
+  for (const auto& spec : kSignals) {
+    if (spec.signal == s) return spec.name;
+  }
+  return "unknown";
+}
+
+std::string_view ComparatorText(Comparator c) {
+  switch (c) {
+    case Comparator::kGreater:
+      return ">";
+    case Comparator::kGreaterEqual:
+      return ">=";
+    case Comparator::kLess:
+      return "<";
+    case Comparator::kLessEqual:
+      return "<=";
+    case Comparator::kEqual:
+      return "==";
+    case Comparator::kNotEqual:
+      return "!=";
+  }
+  return ">";
+}
+
+bool Compare(double v, Comparator c, double t) {
+  switch (c) {
+    case Comparator::kGreater:
+      return v > t;
+    case Comparator::kGreaterEqual:
+      return v >= t;
+    case Comparator::kLess:
+      return v < t;
+    case Comparator::kLessEqual:
+      return v <= t;
+    case Comparator::kEqual:
+      return v == t;
+    case Comparator::kNotEqual:
+      return v != t;
+  }
+  return false;
+}
+
+std::vector<AlertRule> BuiltinRules(const ModelConfig& c) {
+  const SloConfig& slo = c.slo;
+  std::vector<AlertRule> rules;
+  rules.push_back(Rule(c, "ModelHighErrorRate", Signal::kErrorRate, Comparator::kGreater,
+                       slo.error_rate, "critical",
+                       c.name + ": error rate above " + Fmt(slo.error_rate * 100) + " %"));
+  rules.push_back(Rule(c, "ModelHighLatency", Signal::kLatency, Comparator::kGreater,
+                       slo.latency_p95_ms / 1000.0, "warning",
+                       c.name + ": p95 latency above " + Fmt(slo.latency_p95_ms) + " ms"));
+  if (!c.outputs.empty() && !c.outputs[0].labels.empty()) {
+    AlertRule acc =
+        Rule(c, "ModelAccuracyLow", Signal::kAccuracy, Comparator::kLess, slo.accuracy_min,
+             "critical", c.name + ": accuracy below " + Fmt(slo.accuracy_min * 100) + " %");
+    rules.push_back(std::move(acc));
+  }
+  if (c.monitor.enabled) {
+    AlertRule drift =
+        Rule(c, "ModelDataDrift", Signal::kDriftShare, Comparator::kGreaterEqual,
+             c.monitor.drift.dataset_drift_share, "warning",
+             c.name + ": input drift in at least " +
+                 Fmt(c.monitor.drift.dataset_drift_share * 100) + " % of the features");
+    drift.window = c.monitor.drift.window;
+    rules.push_back(std::move(drift));
+  }
+  AlertRule breaker =
+      Rule(c, "ModelCircuitBreakerOpen", Signal::kBreakerOpen, Comparator::kGreaterEqual, 1,
+           "critical", c.name + ": circuit breaker open");
+  breaker.for_duration = std::chrono::milliseconds(0);
+  rules.push_back(std::move(breaker));
+  AlertRule load = Rule(c, "ModelLoadFailure", Signal::kLoadFailure, Comparator::kGreaterEqual, 1,
+                        "critical", c.name + ": a version failed to load");
+  load.for_duration = std::chrono::milliseconds(0);
+  rules.push_back(std::move(load));
+  rules.push_back(
+      Rule(c, "ModelQueueSaturated", Signal::kQueueSaturation, Comparator::kGreaterEqual,
+           slo.queue_saturation, "warning",
+           c.name + ": batch queue over " + Fmt(slo.queue_saturation * 100) + " % full"));
+  for (auto& r : rules) {
+    r.annotations["runbook_url"] = "docs/alerting.md#" + r.name;
+  }
+  return rules;
+}
+
+Result<std::vector<AlertRule>> ParseRulesText(const std::string& text, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(file + ": not valid YAML: " + e.what());
+  }
+  try {
+    if (!root.IsMap() || !root["rules"].IsSequence()) {
+      return InvalidArgument(file + ": expected `rules:` with a list of rules");
+    }
+    for (const auto& kv : root) {
+      if (kv.first.Scalar() != "rules") {
+        return InvalidArgument(file + ": " + kv.first.Scalar() + ": unknown key (expected rules)");
+      }
+    }
+    std::vector<AlertRule> out;
+    std::set<std::string> names;
+    for (size_t i = 0; i < root["rules"].size(); ++i) {
+      auto r = ParseRule(root["rules"][i], Ctx(file + ": rules[" + std::to_string(i) + "]"));
+      if (!r.ok()) return r.status();
+      if (!names.insert(r->name + "\n" + r->model).second) {
+        return InvalidArgument(file + ": rules[" + std::to_string(i) + "].name: duplicate rule '" +
+                               r->name + "'");
+      }
+      out.push_back(std::move(*r));
+    }
+    return out;
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(file + ": " + e.what());
+  }
+}
+
+Result<std::vector<AlertRule>> LoadRulesFile(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) return NotFound(file.string() + ": cannot read the file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseRulesText(ss.str(), file.string());
+}
+
+}  // namespace vigil::alerting

@@ -1,0 +1,62 @@
+// AlertRule: a condition on one of Vigil's own signals, per model, that must hold for a
+// while before it fires (the Prometheus alerting-rule model, without PromQL).
+//
+// Built-in rules come from each model's config (`slo:` and `monitor:`): error rate, p95
+// latency, accuracy, dataset drift, breaker open, load failure, queue saturation. Custom
+// rules come from a YAML file (server setting `alert_rules`).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "serving/model_config.h"
+
+namespace vigil::alerting {
+
+// What a rule looks at, per model (its production version).
+enum class Signal {
+  kErrorRate,        // errors / requests over the window
+  kLatency,          // a latency quantile (aggregation p50|p90|p95|p99) over the window, seconds
+  kRequestRate,      // requests per second over the window
+  kAccuracy,         // rolling accuracy from delayed labels (no value until labels arrive)
+  kDriftShare,       // share of features drifted over the window (no value without a profile)
+  kBreakerOpen,      // 1 while the production version's breaker is open or half-open
+  kLoadFailure,      // 1 while a version of the model failed to load (or its config)
+  kQueueSaturation,  // queue depth / max_queue_size of the production version
+};
+std::string_view SignalName(Signal s);
+
+enum class Comparator { kGreater, kGreaterEqual, kLess, kLessEqual, kEqual, kNotEqual };
+std::string_view ComparatorText(Comparator c);
+bool Compare(double value, Comparator c, double threshold);
+
+struct AlertRule {
+  std::string name;  // alertname
+  Signal signal = Signal::kErrorRate;
+  std::string model;  // "" = every model
+  std::chrono::milliseconds window{std::chrono::minutes(5)};
+  double quantile = 0.95;  // kLatency: the aggregation
+  Comparator comparator = Comparator::kGreater;
+  double threshold = 0;
+  std::chrono::milliseconds for_duration{0};  // condition held this long before firing
+  std::string severity = "warning";           // critical | warning | info
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;  // summary, description, runbook_url
+  bool builtin = false;
+};
+
+// The built-in rules of one model, from its `slo:` section (defaults: p95 latency 200 ms,
+// error rate 1 %, accuracy 0.90, window 5m, for 1m) and its monitor settings.
+std::vector<AlertRule> BuiltinRules(const ModelConfig& config);
+
+// Parses a rules file: `rules: [{name, signal, model, window, aggregation, comparator,
+// threshold, for, severity, labels, annotations}]`. Errors name the file, the rule and
+// the field.
+Result<std::vector<AlertRule>> ParseRulesText(const std::string& text, const std::string& file);
+Result<std::vector<AlertRule>> LoadRulesFile(const std::filesystem::path& file);
+
+}  // namespace vigil::alerting

@@ -1,0 +1,202 @@
+#include <gtest/gtest.h>
+
+#include "alerting/evaluator.h"
+#include "alerting/rule.h"
+
+namespace vigil::alerting {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// Values set by the test, per model.
+class FakeSource final : public SignalSource {
+ public:
+  std::vector<SignalValue> Read(const AlertRule& rule) override {
+    std::vector<SignalValue> out;
+    for (const auto& [model, v] : values) {
+      if (rule.model.empty() || rule.model == model) out.push_back({{{"model", model}}, v});
+    }
+    return out;
+  }
+  std::map<std::string, double> values;
+};
+
+AlertRule AccuracyRule() {
+  AlertRule r;
+  r.name = "ModelAccuracyLow";
+  r.signal = Signal::kAccuracy;
+  r.comparator = Comparator::kLess;
+  r.threshold = 0.9;
+  r.for_duration = seconds(60);
+  r.severity = "critical";
+  r.labels["team"] = "ml";
+  return r;
+}
+
+TEST(AlertEvaluator, PendingThenFiringAfterForThenResolved) {
+  ManualClock clock;
+  AlertEvaluator ev(clock);
+  FakeSource src;
+  std::vector<AlertRule> rules = {AccuracyRule()};
+  src.values["iris"] = 0.95;
+  EXPECT_TRUE(ev.Evaluate(rules, src, 1000).empty());
+  EXPECT_TRUE(ev.Snapshot().empty());
+
+  src.values["iris"] = 0.7;
+  EXPECT_TRUE(ev.Evaluate(rules, src, 2000).empty());
+  auto snap = ev.Snapshot();
+  ASSERT_EQ(snap.size(), 1u);
+  EXPECT_EQ(snap[0].state, AlertState::kPending);
+  EXPECT_EQ(snap[0].labels.at("alertname"), "ModelAccuracyLow");
+  EXPECT_EQ(snap[0].labels.at("model"), "iris");
+  EXPECT_EQ(snap[0].labels.at("severity"), "critical");
+  EXPECT_EQ(snap[0].labels.at("team"), "ml");
+  EXPECT_EQ(snap[0].condition, "accuracy < 0.9");
+  const std::string fp = snap[0].fingerprint;
+
+  clock.Advance(seconds(59));
+  EXPECT_TRUE(ev.Evaluate(rules, src, 61000).empty());
+  clock.Advance(seconds(1));
+  auto t = ev.Evaluate(rules, src, 62000);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].from, AlertState::kPending);
+  EXPECT_EQ(t[0].alert.state, AlertState::kFiring);
+  EXPECT_EQ(t[0].alert.fingerprint, fp);  // the same alert, moved on
+  EXPECT_EQ(t[0].alert.active_since_ms, 2000);
+  EXPECT_EQ(t[0].alert.fired_at_ms, 62000);
+  EXPECT_DOUBLE_EQ(t[0].alert.value, 0.7);
+  EXPECT_TRUE(ev.Evaluate(rules, src, 63000).empty());  // firing stays firing, once
+
+  src.values["iris"] = 0.93;
+  t = ev.Evaluate(rules, src, 70000);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].alert.state, AlertState::kResolved);
+  EXPECT_EQ(t[0].alert.resolved_at_ms, 70000);
+  snap = ev.Snapshot();
+  ASSERT_EQ(snap.size(), 1u);
+  EXPECT_EQ(snap[0].state, AlertState::kResolved);
+}
+
+TEST(AlertEvaluator, PendingThatClearsIsForgottenAndSeriesAreSeparate) {
+  ManualClock clock;
+  AlertEvaluator ev(clock);
+  FakeSource src;
+  std::vector<AlertRule> rules = {AccuracyRule()};
+  src.values["iris"] = 0.5;
+  src.values["fraud"] = 0.5;
+  ev.Evaluate(rules, src, 0);
+  EXPECT_EQ(ev.Snapshot().size(), 2u);
+  src.values["iris"] = 0.99;
+  clock.Advance(seconds(120));
+  auto t = ev.Evaluate(rules, src, 120000);
+  ASSERT_EQ(t.size(), 1u);  // only fraud fires; iris was pending and is dropped
+  EXPECT_EQ(t[0].alert.labels.at("model"), "fraud");
+  // A series that disappears (the model was unloaded) resolves.
+  src.values.erase("fraud");
+  t = ev.Evaluate(rules, src, 130000);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].alert.state, AlertState::kResolved);
+  EXPECT_NE(Fingerprint({{"a", "bc"}}), Fingerprint({{"ab", "c"}}));
+}
+
+TEST(AlertEvaluator, ZeroForFiresAtOnce) {
+  ManualClock clock;
+  AlertEvaluator ev(clock);
+  FakeSource src;
+  AlertRule r = AccuracyRule();
+  r.for_duration = milliseconds(0);
+  src.values["iris"] = 0.1;
+  auto t = ev.Evaluate({r}, src, 5);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].alert.state, AlertState::kFiring);
+}
+
+TEST(AlertRules, BuiltinsFollowTheModelsSlo) {
+  ModelConfig c;
+  c.name = "iris";
+  TensorSpec out;
+  out.labels = {"a", "b"};
+  c.outputs.push_back(out);
+  c.slo.accuracy_min = 0.85;
+  auto rules = BuiltinRules(c);
+  std::map<std::string, AlertRule> by;
+  for (const auto& r : rules) by[r.name] = r;
+  ASSERT_TRUE(by.count("ModelAccuracyLow"));
+  EXPECT_DOUBLE_EQ(by["ModelAccuracyLow"].threshold, 0.85);
+  EXPECT_EQ(by["ModelAccuracyLow"].severity, "critical");
+  EXPECT_DOUBLE_EQ(by["ModelHighLatency"].threshold, 0.2);  // runbook 000's 200 ms
+  EXPECT_DOUBLE_EQ(by["ModelHighErrorRate"].threshold, 0.01);
+  EXPECT_TRUE(by.count("ModelCircuitBreakerOpen"));
+  EXPECT_TRUE(by.count("ModelDataDrift"));
+  for (const auto& r : rules) EXPECT_EQ(r.model, "iris");
+  c.outputs[0].labels.clear();  // a regressor has no accuracy rule
+  for (const auto& r : BuiltinRules(c)) EXPECT_NE(r.name, "ModelAccuracyLow");
+}
+
+TEST(AlertRules, CustomRulesParseAndErrorsNameTheField) {
+  auto rules = ParseRulesText(R"(
+rules:
+  - name: IrisSlow
+    signal: latency
+    aggregation: p99
+    model: iris
+    window: 10m
+    comparator: ">="
+    threshold: 0.15
+    for: 2m
+    severity: warning
+    labels: {team: ml}
+    annotations: {summary: "iris p99 over 150 ms", runbook_url: "https://runbooks/iris"}
+)",
+                              "rules.yaml");
+  ASSERT_TRUE(rules.ok()) << rules.status().message();
+  ASSERT_EQ(rules->size(), 1u);
+  const AlertRule& r = (*rules)[0];
+  EXPECT_EQ(r.signal, Signal::kLatency);
+  EXPECT_DOUBLE_EQ(r.quantile, 0.99);
+  EXPECT_EQ(r.window, std::chrono::minutes(10));
+  EXPECT_EQ(r.for_duration, std::chrono::minutes(2));
+  EXPECT_EQ(r.comparator, Comparator::kGreaterEqual);
+  EXPECT_EQ(r.annotations.at("runbook_url"), "https://runbooks/iris");
+
+  auto bad = [](const std::string& rule) {
+    auto r = ParseRulesText("rules:\n  - " + rule + "\n", "rules.yaml");
+    EXPECT_FALSE(r.ok()) << rule;
+    return r.status().message();
+  };
+  EXPECT_NE(bad("{name: A, signal: nope, threshold: 1}").find("rules[0].signal: expected one of"),
+            std::string::npos);
+  EXPECT_NE(bad("{name: A, signal: accuracy}").find("rules[0].threshold"), std::string::npos);
+  EXPECT_NE(bad("{name: A, signal: accuracy, threshold: 1, comparator: '=>'}").find("comparator"),
+            std::string::npos);
+  EXPECT_NE(bad("{name: A, signal: accuracy, threshold: 1, severty: info}")
+                .find("did you mean 'severity'"),
+            std::string::npos);
+  EXPECT_NE(bad("{name: A, signal: accuracy, threshold: 1, labels: {severity: x}}")
+                .find("labels.severity"),
+            std::string::npos);
+  EXPECT_NE(bad("{name: A, signal: error_rate, threshold: 1, aggregation: p99}")
+                .find("only the latency signal"),
+            std::string::npos);
+}
+
+TEST(AlertRules, SloSectionIsValidated) {
+  ModelDefaults d;
+  const std::string base =
+      "backend: torchscript\ninputs: [{name: x, shape: [-1, 1]}]\n"
+      "outputs: [{name: y, shape: [-1, 2], labels: [a, b]}]\n";
+  auto ok = ParseModelConfigText(base + "slo: {accuracy_min: 0.8, window: 1m, for: 0s}\n", "c.yaml",
+                                 "m", d);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_DOUBLE_EQ(ok->slo.accuracy_min, 0.8);
+  EXPECT_EQ(ok->slo.for_duration, milliseconds(0));
+  auto bad = ParseModelConfigText(base + "slo: {accuracy_min: 2}\n", "c.yaml", "m", d);
+  EXPECT_NE(bad.status().message().find("slo.accuracy_min: expected a number in [0, 1]"),
+            std::string::npos);
+  auto typo = ParseModelConfigText(base + "slo: {latency_p95: 2}\n", "c.yaml", "m", d);
+  EXPECT_NE(typo.status().message().find("did you mean 'latency_p95_ms'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vigil::alerting
