@@ -220,6 +220,21 @@ bool Compare(double v, Comparator c, double t) {
   return false;
 }
 
+AlertRule LoadFailureRule(const std::string& model) {
+  AlertRule r;
+  r.name = "ModelLoadFailure";
+  r.signal = Signal::kLoadFailure;
+  r.model = model;
+  r.comparator = Comparator::kGreaterEqual;
+  r.threshold = 1;
+  r.severity = "critical";
+  r.for_duration = std::chrono::milliseconds(0);
+  r.annotations["summary"] = model + ": a version or its config failed to load";
+  r.annotations["runbook_url"] = "docs/alerting.md#ModelLoadFailure";
+  r.builtin = true;
+  return r;
+}
+
 std::vector<AlertRule> BuiltinRules(const ModelConfig& c) {
   const SloConfig& slo = c.slo;
   std::vector<AlertRule> rules;
@@ -249,10 +264,7 @@ std::vector<AlertRule> BuiltinRules(const ModelConfig& c) {
            "critical", c.name + ": circuit breaker open");
   breaker.for_duration = std::chrono::milliseconds(0);
   rules.push_back(std::move(breaker));
-  AlertRule load = Rule(c, "ModelLoadFailure", Signal::kLoadFailure, Comparator::kGreaterEqual, 1,
-                        "critical", c.name + ": a version failed to load");
-  load.for_duration = std::chrono::milliseconds(0);
-  rules.push_back(std::move(load));
+  rules.push_back(LoadFailureRule(c.name));
   rules.push_back(
       Rule(c, "ModelQueueSaturated", Signal::kQueueSaturation, Comparator::kGreaterEqual,
            slo.queue_saturation, "warning",

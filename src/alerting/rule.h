@@ -53,6 +53,9 @@ struct AlertRule {
 // error rate 1 %, accuracy 0.90, window 5m, for 1m) and its monitor settings.
 std::vector<AlertRule> BuiltinRules(const ModelConfig& config);
 
+// ModelLoadFailure for `model`: also what a model whose config does not parse gets.
+AlertRule LoadFailureRule(const std::string& model);
+
 // Parses a rules file: `rules: [{name, signal, model, window, aggregation, comparator,
 // threshold, for, severity, labels, annotations}]`. Errors name the file, the rule and
 // the field.

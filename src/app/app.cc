@@ -4,6 +4,8 @@
 #include <fstream>
 #include <thread>
 
+#include "alerting/alert_service.h"
+#include "app/serving_signals.h"
 #include "core/logging.h"
 #include "core/version.h"
 #include "http/api.h"
@@ -81,7 +83,39 @@ int RunServer(const ServerConfig& config) {
     monitor = std::make_unique<monitor::Monitor>(mo, predictions.get(), metrics.registry());
   }
   models->SetQualitySignals(monitor.get());
+
+  // Alert rules: each model's built-ins (from its config) plus the custom file.
+  std::vector<alerting::AlertRule> custom_rules;
+  if (!config.alert_rules.empty()) {
+    auto rules = alerting::LoadRulesFile(config.alert_rules);
+    if (!rules.ok()) {
+      LogError("cannot load the alert rules", {{"error", rules.status().message()}});
+      FlushLogs();
+      return 2;
+    }
+    custom_rules = std::move(*rules);
+  }
+  ServingSignals alert_signals(SteadyClock::Instance(), *models, monitor.get());
+  ModelManager* manager = models.get();
+  auto alerts = std::make_unique<alerting::AlertService>(
+      SteadyClock::Instance(), alert_signals,
+      [manager, custom_rules] {
+        std::vector<alerting::AlertRule> rules;
+        for (const auto& [name, snap] : *manager->Snapshot()) {
+          if (snap->unloaded) continue;
+          if (!snap->config) {  // the config did not parse: only its load failure is known
+            rules.push_back(alerting::LoadFailureRule(name));
+            continue;
+          }
+          auto builtin = alerting::BuiltinRules(*snap->config);
+          rules.insert(rules.end(), builtin.begin(), builtin.end());
+        }
+        rules.insert(rules.end(), custom_rules.begin(), custom_rules.end());
+        return rules;
+      },
+      metrics.registry(), config.environment);
   http::Api api(*models, metrics, http::ApiKeyAuth(config.api_keys), api_options, monitor.get());
+  api.SetAlerts(alerts.get());
 
   http::ServerOptions server_options;
   server_options.host = config.host;
@@ -115,6 +149,7 @@ int RunServer(const ServerConfig& config) {
                             {"errors", static_cast<int>(report.errors.size())},
                             {"load_ms", load_ms}});
   models->StartRolloutEvaluator(config.rollout_eval_interval);
+  alerts->Start(config.alert_eval_interval);
   api.SetReady(true);
   if (!config.ready_file.empty()) {
     Status st = WriteReadyFile(config.ready_file, *port);
@@ -138,6 +173,7 @@ int RunServer(const ServerConfig& config) {
   // handed back while the manager can still retire them. The manager then waits for
   // every version to be released (in-flight batches finish) before it goes.
   server.reset();
+  alerts.reset();   // reads the models and the monitor
   monitor.reset();  // stores what it still holds
   models.reset();
   LogInfo("stopped");

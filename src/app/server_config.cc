@@ -208,6 +208,18 @@ const std::vector<Setting>& Settings() {
        "how often drift gauges are recomputed (default 10s)",
        PositiveDuration(
            [](ServerConfig& c, std::chrono::milliseconds d) { c.monitor_interval = d; })},
+      {"alert_rules",
+       {"VIGIL_ALERT_RULES"},
+       "custom alert rules file (YAML, docs/alerting.md)",
+       [](const std::string& s, ServerConfig& c) -> Status {
+         c.alert_rules = s;
+         return Status::Ok();
+       }},
+      {"alert_eval_interval",
+       {"VIGIL_ALERT_EVAL_INTERVAL"},
+       "how often alert rules are evaluated (default 15s)",
+       PositiveDuration(
+           [](ServerConfig& c, std::chrono::milliseconds d) { c.alert_eval_interval = d; })},
       {"shutdown_grace",
        {"VIGIL_SHUTDOWN_GRACE"},
        "how long SIGTERM waits for in-flight requests (30s)",

@@ -39,6 +39,8 @@ struct ServerConfig {
   std::chrono::milliseconds rollout_eval_interval{1'000};
   bool monitor = true;
   std::chrono::milliseconds monitor_interval{10'000};
+  std::filesystem::path alert_rules;  // custom alert rules (YAML); none by default
+  std::chrono::milliseconds alert_eval_interval{15'000};
 };
 
 // Reads `file` (YAML) into `config`. Unknown keys are errors naming the closest key.

@@ -376,6 +376,17 @@ int main(int argc, char** argv) {
   skew->add_flag("--json", skew_args.json, "Print JSON");
   add_client_options(skew);
 
+  // alerts
+  auto* alerts = app.add_subcommand("alerts", "Alerts from the built-in and custom rules");
+  alerts->require_subcommand(1);
+  auto* alerts_list = alerts->add_subcommand("list", "Pending, firing and resolved alerts");
+  std::string alert_state, alert_model;
+  alerts_list->add_option("--state", alert_state, "pending, firing, active or resolved")
+      ->check(CLI::IsMember({"pending", "firing", "active", "resolved"}));
+  alerts_list->add_option("--model", alert_model, "Only this model's alerts");
+  alerts_list->add_flag("--json", json_out, "Print JSON");
+  add_client_options(alerts_list);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -561,6 +572,9 @@ int main(int argc, char** argv) {
   }
   if (feedback->parsed()) return vigil::cli::Feedback(feedback_args, target);
   if (skew->parsed()) return vigil::cli::Skew(skew_args, target);
+  if (alerts_list->parsed()) {
+    return vigil::cli::AlertsList(alert_state, alert_model, json_out, target);
+  }
   if (models_list->parsed() || models_status->parsed()) {
     return PrintModelsTable(vigil::HttpCall(url, "GET", "/models/status", "", token),
                             models_status->parsed());

@@ -474,4 +474,32 @@ int Skew(const SkewArgs& a, const ServerTarget& server) {
   return 0;
 }
 
+int AlertsList(const std::string& state, const std::string& model, bool json,
+               const ServerTarget& server) {
+  std::string query;
+  if (!state.empty()) query += "state=" + state;
+  if (!model.empty()) query += std::string(query.empty() ? "" : "&") + "model=" + model;
+  rapidjson::Document doc;
+  int code = 0;
+  if (!Fetch(server, "GET", "/api/v1/alerts" + (query.empty() ? "" : "?" + query), "", doc, code)) {
+    return code;
+  }
+  if (json) {
+    PrintJson(doc);
+    return 0;
+  }
+  std::printf("%-9s %-26s %-10s %-9s %-26s %12s  %s\n", "STATE", "ALERT", "MODEL", "SEVERITY",
+              "CONDITION", "VALUE", "SINCE");
+  for (const auto& a : doc["alerts"].GetArray()) {
+    const auto& labels = a["labels"];
+    std::printf("%-9s %-26s %-10s %-9s %-26s %12s  %s\n", a["state"].GetString(),
+                a["name"].GetString(),
+                labels.HasMember("model") ? labels["model"].GetString() : "-",
+                labels.HasMember("severity") ? labels["severity"].GetString() : "-",
+                a["condition"].GetString(), Num(a["value"].GetDouble()).c_str(),
+                a["active_since"].GetString());
+  }
+  return 0;
+}
+
 }  // namespace vigil::cli

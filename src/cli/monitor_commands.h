@@ -58,4 +58,8 @@ struct SkewArgs {
 };
 int Skew(const SkewArgs& args, const ServerTarget& server);
 
+// `vigil alerts list [--state S] [--model M] [--json]`.
+int AlertsList(const std::string& state, const std::string& model, bool json,
+               const ServerTarget& server);
+
 }  // namespace vigil::cli

@@ -231,6 +231,7 @@ Api::Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOpti
   Route(verb::get, "/api/v1/models/{model}/performance", Access::kProtected, &Api::Performance);
   Route(verb::post, "/api/v1/models/{model}/skew", Access::kProtected, &Api::Skew);
   Route(verb::post, "/api/v1/feedback", Access::kProtected, &Api::Feedback);
+  Route(verb::get, "/api/v1/alerts", Access::kProtected, &Api::ListAlerts);
 }
 
 void Api::Route(verb m, std::string_view pattern, Access a, Fn fn) {

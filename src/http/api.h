@@ -35,6 +35,9 @@ class ShadowComparison;
 namespace vigil::monitor {
 class Monitor;
 }  // namespace vigil::monitor
+namespace vigil::alerting {
+class AlertService;
+}  // namespace vigil::alerting
 namespace vigil::http {
 
 class Api {
@@ -44,6 +47,9 @@ class Api {
       monitor::Monitor* monitor = nullptr);
 
   void Handle(HttpRequest&& req, Responder&& responder);
+
+  // Serves /api/v1/alerts (nullable; must outlive the Api). Call before serving.
+  void SetAlerts(alerting::AlertService* alerts) { alerts_ = alerts; }
 
   // /v2/health/ready and /health answer "ready" only after this is set.
   void SetReady(bool ready) { ready_.store(ready); }
@@ -90,6 +96,8 @@ class Api {
   void Performance(std::unique_ptr<Call>& c);
   void Feedback(std::unique_ptr<Call>& c);
   void Skew(std::unique_ptr<Call>& c);
+  // Alerting (alerting_api.cc).
+  void ListAlerts(std::unique_ptr<Call>& c);
 
   // Monitoring on the hot path: checks the inputs (a 400 in reject mode) and prepares the
   // sample the monitor gets when the inference succeeds.
@@ -131,6 +139,7 @@ class Api {
   ApiKeyAuth auth_;
   ApiOptions options_;
   monitor::Monitor* monitor_;
+  alerting::AlertService* alerts_ = nullptr;
   Router<Entry> router_;
   std::atomic<bool> ready_{false};
   std::mutex register_mu_;  // serialises version registration

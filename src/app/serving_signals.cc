@@ -1,0 +1,170 @@
+#include "app/serving_signals.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+
+#include <cmath>
+#include <limits>
+
+namespace vigil {
+namespace {
+
+using alerting::Signal;
+using alerting::SignalValue;
+
+// Samples older than this are never needed (the longest window a rule may use).
+constexpr auto kKeep = std::chrono::hours(25);
+constexpr size_t kMaxSamples = 20000;
+
+}  // namespace
+
+double HistogramQuantile(double q, const std::vector<double>& bounds,
+                         const std::vector<double>& cumulative) {
+  if (cumulative.empty() || cumulative.back() <= 0) return std::numeric_limits<double>::quiet_NaN();
+  const double rank = q * cumulative.back();
+  double prev_bound = 0, prev_count = 0;
+  for (size_t i = 0; i < cumulative.size(); ++i) {
+    if (cumulative[i] >= rank) {
+      if (!std::isfinite(bounds[i])) return prev_bound;
+      const double in_bucket = cumulative[i] - prev_count;
+      if (in_bucket <= 0) return bounds[i];
+      return prev_bound + (bounds[i] - prev_bound) * (rank - prev_count) / in_bucket;
+    }
+    prev_bound = bounds[i];
+    prev_count = cumulative[i];
+  }
+  return prev_bound;
+}
+
+ServingSignals::ServingSignals(const Clock& clock, ModelManager& models, monitor::Monitor* monitor)
+    : clock_(clock), models_(models), monitor_(monitor) {}
+
+void ServingSignals::SampleAll() {
+  const TimePoint now = clock_.Now();
+  if (now == last_sample_ && !history_.empty()) return;
+  last_sample_ = now;
+  auto table = models_.Snapshot();
+  for (const auto& [name, snap] : *table) {
+    Sample s;
+    s.at = now;
+    for (const auto& [version, lv] : snap->ready) {
+      s.success += lv->metrics->success->Value();
+      s.error += lv->metrics->error->Value();
+      const auto collected = lv->metrics->inference_latency->Collect();
+      const auto& buckets = collected.histogram.bucket;
+      if (s.bounds.empty()) {
+        for (const auto& b : buckets) s.bounds.push_back(b.upper_bound);
+        s.cumulative.assign(buckets.size(), 0.0);
+      }
+      for (size_t i = 0; i < buckets.size() && i < s.cumulative.size(); ++i) {
+        s.cumulative[i] += static_cast<double>(buckets[i].cumulative_count);
+      }
+    }
+    auto& h = history_[name];
+    h.push_back(std::move(s));
+    while (h.size() > kMaxSamples || (h.size() > 1 && now - h.front().at > kKeep)) {
+      h.pop_front();
+    }
+  }
+  for (auto it = history_.begin(); it != history_.end();) {
+    it = table->count(it->first) ? std::next(it) : history_.erase(it);
+  }
+}
+
+std::pair<const ServingSignals::Sample*, const ServingSignals::Sample*> ServingSignals::Span(
+    const std::string& model, std::chrono::milliseconds window) const {
+  auto it = history_.find(model);
+  if (it == history_.end() || it->second.empty()) return {nullptr, nullptr};
+  const auto& h = it->second;
+  const Sample* newest = &h.back();
+  const Sample* start = &h.front();
+  for (auto s = h.rbegin(); s != h.rend(); ++s) {
+    if (newest->at - s->at >= window) {
+      start = &*s;
+      break;
+    }
+  }
+  return {newest, start};
+}
+
+std::vector<SignalValue> ServingSignals::Read(const alerting::AlertRule& rule) {
+  SampleAll();
+  std::vector<SignalValue> out;
+  auto table = models_.Snapshot();
+  for (const auto& [name, snap] : *table) {
+    if (!rule.model.empty() && rule.model != name) continue;
+    if (snap->unloaded) continue;
+    SignalValue v;
+    v.labels["model"] = name;
+    const LoadedVersion* production = nullptr;
+    if (snap->default_version) {
+      auto it = snap->ready.find(*snap->default_version);
+      if (it != snap->ready.end()) production = it->second.get();
+    }
+    // Version-specific signals name the production version (an alert about version 2
+    // resolves once production is back on 1); request signals cover the whole model.
+    const bool per_version =
+        rule.signal == Signal::kAccuracy || rule.signal == Signal::kDriftShare ||
+        rule.signal == Signal::kBreakerOpen || rule.signal == Signal::kQueueSaturation;
+    if (production && per_version) v.labels["version"] = std::to_string(production->version);
+    switch (rule.signal) {
+      case Signal::kErrorRate:
+      case Signal::kRequestRate:
+      case Signal::kLatency: {
+        auto [newest, start] = Span(name, rule.window);
+        if (!newest || newest == start) continue;
+        const double requests = (newest->success + newest->error) - (start->success + start->error);
+        if (requests <= 0) continue;
+        if (rule.signal == Signal::kErrorRate) {
+          v.value = (newest->error - start->error) / requests;
+        } else if (rule.signal == Signal::kRequestRate) {
+          const double secs = std::chrono::duration<double>(newest->at - start->at).count();
+          if (secs <= 0) continue;
+          v.value = requests / secs;
+        } else {
+          std::vector<double> delta = newest->cumulative;
+          for (size_t i = 0; i < delta.size() && i < start->cumulative.size(); ++i) {
+            delta[i] -= start->cumulative[i];
+          }
+          v.value = HistogramQuantile(rule.quantile, newest->bounds, delta);
+          if (std::isnan(v.value)) continue;
+        }
+        break;
+      }
+      case Signal::kAccuracy: {
+        if (!monitor_ || !production || !snap->config) continue;
+        auto perf = monitor_->Performance(snap->config, production->version);
+        if (!perf.ok() || !perf->classification || perf->count < kMinLabels) continue;
+        v.value = perf->accuracy;
+        break;
+      }
+      case Signal::kDriftShare: {
+        if (!monitor_ || !production || !snap->config) continue;
+        auto drift = monitor_->Drift(snap->config, production->version, rule.window);
+        if (!drift.ok() || drift->report.evaluated_features == 0) continue;
+        v.value = drift->report.drift_share;
+        break;
+      }
+      case Signal::kBreakerOpen:
+        if (!production) continue;
+        v.value = production->breaker->state() == BreakerState::kClosed ? 0 : 1;
+        break;
+      case Signal::kLoadFailure: {
+        bool failed = !snap->last_error.empty();
+        for (const auto& vs : snap->versions) failed = failed || vs.state == VersionState::kFailed;
+        v.value = failed ? 1 : 0;
+        break;
+      }
+      case Signal::kQueueSaturation: {
+        if (!production) continue;
+        const double cap = static_cast<double>(production->config->batching.max_queue_size);
+        v.value = cap > 0 ? static_cast<double>(production->batcher->queue_size()) / cap : 0;
+        break;
+      }
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace vigil

@@ -1,0 +1,56 @@
+// ServingSignals: the alert rules' SignalSource over what Vigil serves: request counters
+// and latency histograms (windowed by keeping cumulative snapshots, the way Prometheus's
+// rate() works), the model table (breakers, queues, load failures) and the monitor
+// (accuracy, drift).
+//
+// Called from the alert evaluator's thread only.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "alerting/signals.h"
+#include "core/clock.h"
+#include "monitor/monitor.h"
+#include "serving/model_manager.h"
+
+namespace vigil {
+
+class ServingSignals final : public alerting::SignalSource {
+ public:
+  // `monitor` may be null (no accuracy or drift values). All must outlive this.
+  ServingSignals(const Clock& clock, ModelManager& models, monitor::Monitor* monitor);
+
+  std::vector<alerting::SignalValue> Read(const alerting::AlertRule& rule) override;
+
+  // Accuracy is judged only once this many labels are in the rolling window.
+  static constexpr int64_t kMinLabels = 10;
+
+ private:
+  struct Sample {
+    TimePoint at;
+    double success = 0, error = 0;
+    std::vector<double> bounds, cumulative;  // latency histogram (all ready versions)
+  };
+  // Appends a sample per model when the clock has moved since the last one.
+  void SampleAll();
+  // The newest sample and the one at or before `window` ago (else the oldest).
+  std::pair<const Sample*, const Sample*> Span(const std::string& model,
+                                               std::chrono::milliseconds window) const;
+
+  const Clock& clock_;
+  ModelManager& models_;
+  monitor::Monitor* monitor_;
+  std::map<std::string, std::deque<Sample>> history_;
+  TimePoint last_sample_{};
+};
+
+// Prometheus's histogram_quantile over cumulative bucket counts (linear inside a bucket;
+// the +Inf bucket answers the largest finite bound). NaN without observations.
+double HistogramQuantile(double q, const std::vector<double>& bounds,
+                         const std::vector<double>& cumulative);
+
+}  // namespace vigil
