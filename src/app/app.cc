@@ -10,6 +10,7 @@
 #include "core/version.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "incidents/incident_manager.h"
 #include "monitor/monitor.h"
 #include "serving/model_manager.h"
 #include "serving/serving_metrics.h"
@@ -95,6 +96,7 @@ int RunServer(const ServerConfig& config) {
     }
     custom_rules = std::move(*rules);
   }
+  incidents::IncidentManager incident_manager(**store, metrics.registry(), config.environment);
   ServingSignals alert_signals(SteadyClock::Instance(), *models, monitor.get());
   ModelManager* manager = models.get();
   auto alerts = std::make_unique<alerting::AlertService>(
@@ -114,8 +116,11 @@ int RunServer(const ServerConfig& config) {
         return rules;
       },
       metrics.registry(), config.environment);
+  alerts->SetTransitionHandler(
+      [&incident_manager](const alerting::AlertTransition& t) { incident_manager.OnAlert(t); });
   http::Api api(*models, metrics, http::ApiKeyAuth(config.api_keys), api_options, monitor.get());
   api.SetAlerts(alerts.get());
+  api.SetIncidents(&incident_manager);
 
   http::ServerOptions server_options;
   server_options.host = config.host;

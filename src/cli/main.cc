@@ -15,6 +15,7 @@
 #include "app/app.h"
 #include "app/server_config.h"
 #include "cli/http_client.h"
+#include "cli/incident_commands.h"
 #include "cli/monitor_commands.h"
 #include "core/strings.h"
 #include "core/version.h"
@@ -387,6 +388,46 @@ int main(int argc, char** argv) {
   alerts_list->add_flag("--json", json_out, "Print JSON");
   add_client_options(alerts_list);
 
+  // incident
+  vigil::cli::IncidentArgs inc;
+  auto* incident = app.add_subcommand("incident", "Incidents: declare, track, resolve, postmortem");
+  incident->require_subcommand(1);
+  auto* inc_declare = incident->add_subcommand("declare", "Declare an incident by hand");
+  inc_declare->add_option("--title", inc.title, "What is happening")->required();
+  inc_declare->add_option("--description", inc.description, "Details and impact");
+  inc_declare->add_option("--sev,--severity", inc.severity, "1-4 (SEV1 most severe)")
+      ->required()
+      ->check(CLI::IsMember({"1", "2", "3", "4", "SEV1", "SEV2", "SEV3", "SEV4"}));
+  inc_declare->add_option("--service", inc.service, "The model concerned");
+  inc_declare->add_flag("--json", inc.json, "Print JSON");
+  auto* inc_list = incident->add_subcommand("list", "Incidents, newest first");
+  inc_list->add_option("--status", inc.status,
+                       "open, investigating, identified, monitoring, resolved");
+  inc_list->add_flag("--json", inc.json, "Print JSON");
+  auto* inc_show = incident->add_subcommand("show", "An incident with its timeline");
+  inc_show->add_option("ID", inc.id, "INC-xxxxxxxx")->required();
+  inc_show->add_flag("--json", inc.json, "Print JSON");
+  auto* inc_update =
+      incident->add_subcommand("update", "Change status, severity or roles; add a note or action");
+  inc_update->add_option("ID", inc.id, "INC-xxxxxxxx")->required();
+  inc_update->add_option("--status", inc.status, "investigating, identified, monitoring, resolved");
+  inc_update->add_option("--severity", inc.severity, "1-4");
+  inc_update->add_option("--note", inc.note, "A note for the timeline");
+  inc_update->add_option("--action", inc.action, "Something done (e.g. rolled back)");
+  inc_update->add_option("--commander", inc.commander, "Incident commander");
+  inc_update->add_option("--comms-lead", inc.communications_lead, "Communications lead");
+  inc_update->add_option("--tech-lead", inc.technical_lead, "Technical lead");
+  inc_update->add_option("--responder", inc.responder, "Add a responder");
+  auto* inc_ack = incident->add_subcommand("ack", "Acknowledge (stops escalation)");
+  inc_ack->add_option("ID", inc.id, "INC-xxxxxxxx")->required();
+  auto* inc_pm = incident->add_subcommand("postmortem", "The postmortem draft (Markdown)");
+  inc_pm->add_option("ID", inc.id, "INC-xxxxxxxx")->required();
+  inc_pm->add_option("-o,--output", inc.output, "Write to FILE instead of stdout");
+  auto* inc_metrics = incident->add_subcommand("metrics", "MTTD, MTTA, MTTR, MTBF");
+  for (auto* cmd : {inc_declare, inc_list, inc_show, inc_update, inc_ack, inc_pm, inc_metrics}) {
+    add_client_options(cmd);
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -572,6 +613,13 @@ int main(int argc, char** argv) {
   }
   if (feedback->parsed()) return vigil::cli::Feedback(feedback_args, target);
   if (skew->parsed()) return vigil::cli::Skew(skew_args, target);
+  if (inc_declare->parsed()) return vigil::cli::IncidentDeclare(inc, target);
+  if (inc_list->parsed()) return vigil::cli::IncidentList(inc, target);
+  if (inc_show->parsed()) return vigil::cli::IncidentShow(inc, target);
+  if (inc_update->parsed()) return vigil::cli::IncidentUpdate(inc, target);
+  if (inc_ack->parsed()) return vigil::cli::IncidentAck(inc, target);
+  if (inc_pm->parsed()) return vigil::cli::IncidentPostmortem(inc, target);
+  if (inc_metrics->parsed()) return vigil::cli::IncidentMetrics(target);
   if (alerts_list->parsed()) {
     return vigil::cli::AlertsList(alert_state, alert_model, json_out, target);
   }

@@ -232,6 +232,13 @@ Api::Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOpti
   Route(verb::post, "/api/v1/models/{model}/skew", Access::kProtected, &Api::Skew);
   Route(verb::post, "/api/v1/feedback", Access::kProtected, &Api::Feedback);
   Route(verb::get, "/api/v1/alerts", Access::kProtected, &Api::ListAlerts);
+  Route(verb::post, "/api/v1/incidents", Access::kProtected, &Api::DeclareIncident);
+  Route(verb::get, "/api/v1/incidents", Access::kProtected, &Api::ListIncidents);
+  Route(verb::get, "/api/v1/incidents/metrics", Access::kProtected, &Api::IncidentFigures);
+  Route(verb::get, "/api/v1/incidents/{id}", Access::kProtected, &Api::GetIncident);
+  Route(verb::get, "/api/v1/incidents/{id}/postmortem", Access::kProtected,
+        &Api::IncidentPostmortem);
+  Route(verb::post, "/api/v1/incidents/{id}/{action}", Access::kProtected, &Api::IncidentAction);
 }
 
 void Api::Route(verb m, std::string_view pattern, Access a, Fn fn) {
@@ -853,14 +860,11 @@ namespace vigil::http {
 
 // --- lifecycle (admin API) ------------------------------------------------------
 
-namespace {
-
 std::string Actor(const HttpRequest& req) {
   auto h = req.find("X-Vigil-Actor");
   return h == req.end() ? "api" : std::string(h->value().substr(0, 128));
 }
 
-// Optional JSON object body: {} when empty.
 Status ParseOptionalObject(std::string& body, rapidjson::Document& doc) {
   if (body.empty()) {
     doc.SetObject();
@@ -869,6 +873,12 @@ Status ParseOptionalObject(std::string& body, rapidjson::Document& doc) {
   return ParseJson(body, doc);
 }
 
+std::string OptionalString(const rapidjson::Document& doc, const char* key) {
+  return doc.HasMember(key) && doc[key].IsString() ? doc[key].GetString() : "";
+}
+
+namespace {
+
 Result<std::optional<int64_t>> OptionalVersionField(const rapidjson::Document& doc,
                                                     const char* key) {
   if (!doc.HasMember(key) || doc[key].IsNull()) return std::optional<int64_t>();
@@ -876,10 +886,6 @@ Result<std::optional<int64_t>> OptionalVersionField(const rapidjson::Document& d
   if (v.IsInt64() && v.GetInt64() > 0) return std::optional<int64_t>(v.GetInt64());
   if (v.IsString()) return ParseVersion(v.GetString());
   return InvalidArgument(std::string(key) + ": expected a positive version number");
-}
-
-std::string OptionalString(const rapidjson::Document& doc, const char* key) {
-  return doc.HasMember(key) && doc[key].IsString() ? doc[key].GetString() : "";
 }
 
 void WriteChange(JsonWriter& w, const std::string& model, const ModelManager::AliasChange& change) {

@@ -38,6 +38,9 @@ class Monitor;
 namespace vigil::alerting {
 class AlertService;
 }  // namespace vigil::alerting
+namespace vigil::incidents {
+class IncidentManager;
+}  // namespace vigil::incidents
 namespace vigil::http {
 
 class Api {
@@ -50,6 +53,8 @@ class Api {
 
   // Serves /api/v1/alerts (nullable; must outlive the Api). Call before serving.
   void SetAlerts(alerting::AlertService* alerts) { alerts_ = alerts; }
+  // Serves /api/v1/incidents (nullable; must outlive the Api). Call before serving.
+  void SetIncidents(incidents::IncidentManager* incidents) { incidents_ = incidents; }
 
   // /v2/health/ready and /health answer "ready" only after this is set.
   void SetReady(bool ready) { ready_.store(ready); }
@@ -98,6 +103,14 @@ class Api {
   void Skew(std::unique_ptr<Call>& c);
   // Alerting (alerting_api.cc).
   void ListAlerts(std::unique_ptr<Call>& c);
+  // Incidents (incidents_api.cc).
+  Result<incidents::IncidentManager*> IncidentsOrError();
+  void DeclareIncident(std::unique_ptr<Call>& c);
+  void ListIncidents(std::unique_ptr<Call>& c);
+  void IncidentFigures(std::unique_ptr<Call>& c);
+  void GetIncident(std::unique_ptr<Call>& c);
+  void IncidentPostmortem(std::unique_ptr<Call>& c);
+  void IncidentAction(std::unique_ptr<Call>& c);
 
   // Monitoring on the hot path: checks the inputs (a 400 in reject mode) and prepares the
   // sample the monitor gets when the inference succeeds.
@@ -140,6 +153,7 @@ class Api {
   ApiOptions options_;
   monitor::Monitor* monitor_;
   alerting::AlertService* alerts_ = nullptr;
+  incidents::IncidentManager* incidents_ = nullptr;
   Router<Entry> router_;
   std::atomic<bool> ready_{false};
   std::mutex register_mu_;  // serialises version registration

@@ -40,5 +40,11 @@ Result<std::optional<int64_t>> ParseVersion(std::string_view text);
 std::string Render(const std::function<void(JsonWriter&)>& fn);
 void WriteStr(JsonWriter& w, std::string_view s);
 std::string Iso8601(std::chrono::system_clock::time_point t);
+// Who acts: the X-Vigil-Actor header (the CLI sends $USER), else "api".
+std::string Actor(const HttpRequest& req);
+// An optional JSON object body: {} when empty.
+Status ParseOptionalObject(std::string& body, rapidjson::Document& doc);
+// doc[key] when it is a string, else "".
+std::string OptionalString(const rapidjson::Document& doc, const char* key);
 
 }  // namespace vigil::http

@@ -12,7 +12,7 @@ struct Migration {
   const char* sql;
 };
 
-inline constexpr std::array<Migration, 3> kMigrations = {{
+inline constexpr std::array<Migration, 4> kMigrations = {{
     {1, R"sql(
 CREATE TABLE model_versions (
   model TEXT NOT NULL,
@@ -69,6 +69,39 @@ CREATE TABLE rollouts (
     {3, R"sql(
 ALTER TABLE rollouts ADD COLUMN plan TEXT NOT NULL DEFAULT '';
 ALTER TABLE rollouts ADD COLUMN step BIGINT NOT NULL DEFAULT 0;
+)sql"},
+    {4, R"sql(
+CREATE TABLE incidents (
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  status TEXT NOT NULL,
+  service TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  automatic BIGINT NOT NULL,
+  commander TEXT NOT NULL,
+  communications_lead TEXT NOT NULL,
+  technical_lead TEXT NOT NULL,
+  responders TEXT NOT NULL,
+  alerts TEXT NOT NULL,
+  started_ms BIGINT NOT NULL,
+  detected_ms BIGINT NOT NULL,
+  declared_ms BIGINT NOT NULL,
+  acknowledged_ms BIGINT NOT NULL,
+  mitigated_ms BIGINT NOT NULL,
+  resolved_ms BIGINT NOT NULL
+);
+CREATE INDEX incidents_by_declared ON incidents (declared_ms);
+CREATE TABLE incident_events (
+  id INTEGER PRIMARY KEY,
+  incident_id TEXT NOT NULL,
+  at_ms BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  author TEXT NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE INDEX incident_events_by_incident ON incident_events (incident_id, id);
 )sql"},
 }};
 

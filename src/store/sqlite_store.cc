@@ -209,8 +209,110 @@ class SqliteStore final : public Store, private SqliteConnection {
     return out;
   }
 
+  Status PutIncident(const IncidentRecord& r, const std::vector<IncidentEvent>& events) override {
+    std::lock_guard lock(mu_);
+    return Transaction([&]() -> Status {
+      Stmt q(db_,
+             "INSERT OR REPLACE INTO incidents (id, title, description, severity, status, "
+             "service, created_by, automatic, commander, communications_lead, technical_lead, "
+             "responders, alerts, started_ms, detected_ms, declared_ms, acknowledged_ms, "
+             "mitigated_ms, resolved_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      q.Bind(1, r.id).Bind(2, r.title).Bind(3, r.description).Bind(4, r.severity);
+      q.Bind(5, r.status).Bind(6, r.service).Bind(7, r.created_by);
+      q.Bind(8, static_cast<int64_t>(r.automatic)).Bind(9, r.commander);
+      q.Bind(10, r.communications_lead).Bind(11, r.technical_lead);
+      q.Bind(12, Join(r.responders)).Bind(13, Join(r.alerts)).Bind(14, r.started_ms);
+      q.Bind(15, r.detected_ms).Bind(16, r.declared_ms).Bind(17, r.acknowledged_ms);
+      q.Bind(18, r.mitigated_ms).Bind(19, r.resolved_ms);
+      if (q.Step() != SQLITE_DONE) return Error("storing an incident");
+      Stmt e(db_,
+             "INSERT INTO incident_events (incident_id, at_ms, kind, author, text) "
+             "VALUES (?, ?, ?, ?, ?)");
+      for (const IncidentEvent& ev : events) {
+        e.Reset();
+        e.Bind(1, r.id).Bind(2, ev.at_ms).Bind(3, ev.kind).Bind(4, ev.author).Bind(5, ev.text);
+        if (e.Step() != SQLITE_DONE) return Error("appending to an incident's timeline");
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<std::optional<IncidentRecord>> GetIncident(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    Stmt q(db_, (std::string(kIncidentSelect) + " WHERE id = ?").c_str());
+    q.Bind(1, id);
+    const int rc = q.Step();
+    if (rc == SQLITE_DONE) return std::optional<IncidentRecord>();
+    if (rc != SQLITE_ROW) return Error("reading an incident");
+    IncidentRecord r = ReadIncident(q);
+    Stmt e(db_,
+           "SELECT at_ms, kind, author, text FROM incident_events WHERE incident_id = ? "
+           "ORDER BY id");
+    e.Bind(1, id);
+    while (e.Step() == SQLITE_ROW) {
+      r.timeline.push_back({e.Int(0), e.Text(1), e.Text(2), e.Text(3)});
+    }
+    return std::optional<IncidentRecord>(std::move(r));
+  }
+
+  Result<std::vector<IncidentRecord>> ListIncidents(size_t limit) override {
+    std::lock_guard lock(mu_);
+    Stmt q(db_, (std::string(kIncidentSelect) + " ORDER BY declared_ms DESC, id LIMIT ?").c_str());
+    q.Bind(1, static_cast<int64_t>(limit));
+    std::vector<IncidentRecord> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ReadIncident(q));
+    if (rc != SQLITE_DONE) return Error("listing incidents");
+    return out;
+  }
+
  private:
   static int64_t Now() { return UnixSeconds(); }
+
+  static constexpr const char* kIncidentSelect =
+      "SELECT id, title, description, severity, status, service, created_by, automatic, "
+      "commander, communications_lead, technical_lead, responders, alerts, started_ms, "
+      "detected_ms, declared_ms, acknowledged_ms, mitigated_ms, resolved_ms FROM incidents";
+
+  static std::string Join(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : "\n") + x;
+    return s;
+  }
+  static std::vector<std::string> Split(const std::string& s) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start < s.size()) {
+      size_t end = s.find('\n', start);
+      if (end == std::string::npos) end = s.size();
+      out.push_back(s.substr(start, end - start));
+      start = end + 1;
+    }
+    return out;
+  }
+  static IncidentRecord ReadIncident(const Stmt& q) {
+    IncidentRecord r;
+    r.id = q.Text(0);
+    r.title = q.Text(1);
+    r.description = q.Text(2);
+    r.severity = q.Text(3);
+    r.status = q.Text(4);
+    r.service = q.Text(5);
+    r.created_by = q.Text(6);
+    r.automatic = q.Int(7) != 0;
+    r.commander = q.Text(8);
+    r.communications_lead = q.Text(9);
+    r.technical_lead = q.Text(10);
+    r.responders = Split(q.Text(11));
+    r.alerts = Split(q.Text(12));
+    r.started_ms = q.Int(13);
+    r.detected_ms = q.Int(14);
+    r.declared_ms = q.Int(15);
+    r.acknowledged_ms = q.Int(16);
+    r.mitigated_ms = q.Int(17);
+    r.resolved_ms = q.Int(18);
+    return r;
+  }
 
   // REQUIRES: mu_ held, inside a transaction.
   Status AppendHistory(const HistoryEntry& e) {

@@ -58,6 +58,32 @@ struct RolloutRecord {
   int64_t updated_at = 0;
 };
 
+// One line of an incident's append-only timeline.
+struct IncidentEvent {
+  int64_t at_ms = 0;  // unix milliseconds
+  std::string kind;   // declared, alert, page, ack, action, status, role, note, severity
+  std::string author;
+  std::string text;
+};
+
+// An incident as stored (the incidents module owns its meaning).
+struct IncidentRecord {
+  std::string id;  // INC-xxxxxxxx
+  std::string title, description;
+  std::string severity;  // SEV1 .. SEV4
+  std::string status;    // investigating | identified | monitoring | resolved
+  std::string service;   // the model, when there is one
+  std::string created_by;
+  bool automatic = false;  // declared from an alert
+  std::string commander, communications_lead, technical_lead;
+  std::vector<std::string> responders;
+  std::vector<std::string> alerts;  // fingerprints of the alerts that belong to it
+  // Milestones, unix milliseconds (0 = not yet).
+  int64_t started_ms = 0, detected_ms = 0, declared_ms = 0, acknowledged_ms = 0, mitigated_ms = 0,
+          resolved_ms = 0;
+  std::vector<IncidentEvent> timeline;  // oldest first (filled by GetIncident)
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -83,6 +109,15 @@ class Store {
 
   // Newest first, at most `limit`.
   virtual Result<std::vector<HistoryEntry>> History(const std::string& model, size_t limit) = 0;
+
+  // Creates or updates the incident (its timeline field is ignored) and appends `events`
+  // to its timeline, atomically.
+  virtual Status PutIncident(const IncidentRecord& incident,
+                             const std::vector<IncidentEvent>& events) = 0;
+  // With its timeline; nullopt when unknown.
+  virtual Result<std::optional<IncidentRecord>> GetIncident(const std::string& id) = 0;
+  // Newest declared first, at most `limit`, without timelines.
+  virtual Result<std::vector<IncidentRecord>> ListIncidents(size_t limit) = 0;
 };
 
 // Opens (creating when missing) `<data_dir>/vigil.db` and applies pending migrations.

@@ -1,10 +1,12 @@
 """Alerts end to end: built-in rules from the model's slo: section fire on Vigil's own
 signals (accuracy from delayed labels, load failures), show in /api/v1/alerts, the CLI
 and ALERTS{...}, and resolve; custom rules come from a YAML file."""
+import csv
 import json
+import os
 import subprocess
 
-from conftest import IRIS_ROW, VIGIL_BIN, oip_body, wait_for
+from conftest import EXAMPLES, IRIS_ROW, VIGIL_BIN, oip_body, wait_for
 
 ALERT_ENV = {"VIGIL_ALERT_EVAL_INTERVAL": "50ms", "VIGIL_MONITOR_INTERVAL": "50ms"}
 
@@ -28,9 +30,11 @@ def firing(server, name):
 def test_accuracy_alert_fires_on_bad_labels_and_resolves_after_rollback(start_server):
     s = start_server(env=ALERT_ENV, models=("iris",), prepare=fast_slo)
     assert s.post("/api/v1/models/iris/promote", {"version": 2, "reason": "test"}).status == 200
+    with open(os.path.join(EXAMPLES, "iris", "train.csv")) as f:
+        rows = [[float(x) for x in r[:4]] for r in csv.reader(f) if r[0] != "sepal_length"]
     wrong = []
-    for _ in range(30):
-        body = s.post("/v1/predict", {"model": "iris", "instances": [IRIS_ROW]}).json()
+    for x in rows[::5]:  # 30 flowers from the training distribution: no drift
+        body = s.post("/v1/predict", {"model": "iris", "instances": [x]}).json()
         p = body["predictions"][0]
         other = "virginica" if p["label"] != "virginica" else "setosa"
         wrong.append({"prediction_id": p["prediction_id"], "label": other})
@@ -53,6 +57,30 @@ def test_accuracy_alert_fires_on_bad_labels_and_resolves_after_rollback(start_se
     assert resolved["fired_at"] and resolved["resolved_at"]
     assert firing(s, "ModelAccuracyLow") == []
     assert s.metric("ALERTS", alertname="ModelAccuracyLow") is None
+
+    # The alert declared a SEV2 incident, which resolved with it.
+    incidents = s.get("/api/v1/incidents").json()["incidents"]
+    assert len(incidents) == 1
+    inc = s.get(f"/api/v1/incidents/{incidents[0]['id']}").json()
+    assert inc["id"].startswith("INC-") and len(inc["id"]) == 12
+    assert inc["severity"] == "SEV2" and inc["automatic"] and inc["service"] == "iris"
+    assert inc["status"] == "resolved" and alert["fingerprint"] in inc["alerts"]
+    assert inc["policy"] == {"respond_minutes": 15, "escalate_minutes": 30,
+                             "channels": ["pager", "chat"]}
+    for k in ("time_to_detect_seconds", "time_to_resolve_seconds"):
+        assert inc["metrics"][k] is not None and inc["metrics"][k] >= 0
+    texts = [e["text"] for e in inc["timeline"]]
+    assert any(t.startswith("Alert firing: ModelAccuracyLow on iris") for t in texts), texts
+    assert any(t.startswith("Alert resolved: ModelAccuracyLow on iris") for t in texts), texts
+    assert s.metric("incidents_total", severity="SEV2", service="iris") == 1
+    assert s.metric("incident_time_to_resolve_seconds_count") == 1
+    pm = subprocess.run([VIGIL_BIN, "incident", "postmortem", inc["id"], "--url",
+                         f"http://127.0.0.1:{s.port}"], capture_output=True, text=True, timeout=60)
+    assert pm.returncode == 0, pm.stderr
+    assert pm.stdout.startswith("# Incident Postmortem: iris: accuracy below 90 %")
+    assert f"**Incident ID**: {inc['id']}" in pm.stdout and "**Severity**: SEV-2" in pm.stdout
+    assert "Alert firing: ModelAccuracyLow on iris" in pm.stdout
+    assert "## Root Cause" in pm.stdout and "## Action Items" in pm.stdout
 
 
 def test_custom_rules_file_and_load_failure(start_server, tmp_path):
@@ -96,3 +124,52 @@ def test_bad_rules_file_refuses_to_start(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert "rules[0].severty: unknown key (did you mean 'severity'?)" in out.stdout + out.stderr
+
+
+def cli(server, *args):
+    return subprocess.run([VIGIL_BIN, *args, "--url", f"http://127.0.0.1:{server.port}"],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_incident_by_hand_through_the_cli_and_bad_input(server):
+    out = cli(server, "incident", "declare", "--sev", "1", "--title", "Fraud scoring down",
+              "--description", "all requests fail", "--service", "fraud", "--json")
+    assert out.returncode == 0, out.stderr
+    inc = json.loads(out.stdout)
+    assert inc["severity"] == "SEV1" and inc["status"] == "investigating"
+    assert inc["policy"]["respond_minutes"] == 5 and inc["policy"]["escalate_minutes"] == 15
+    iid = inc["id"]
+    assert cli(server, "incident", "ack", iid).returncode == 0
+    out = cli(server, "incident", "update", iid, "--status", "identified", "--commander", "ann",
+              "--note", "xgboost file truncated")
+    assert out.returncode == 0, out.stderr
+    out = cli(server, "incident", "update", iid, "--status", "resolved", "--action",
+              "restored model.ubj from the registry")
+    assert out.returncode == 0, out.stderr
+    shown = json.loads(cli(server, "incident", "show", iid, "--json").stdout)
+    kinds = [e["kind"] for e in shown["timeline"]]
+    assert kinds == ["declared", "ack", "status", "role", "note", "status", "action"], kinds
+    assert shown["roles"]["incident_commander"] == "ann"
+    assert shown["milestones"]["acknowledged"] and shown["milestones"]["resolved"]
+    figures = json.loads(cli(server, "incident", "metrics").stdout)
+    assert figures["total"] == 1 and figures["open"] == 0 and figures["mttr_seconds"] >= 0
+    listing = cli(server, "incident", "list", "--status", "resolved")
+    assert listing.returncode == 0 and iid in listing.stdout
+
+    # Bad input: a 4xx that names the problem, and nothing changes.
+    for path, body, code, msg in [
+            ("/api/v1/incidents", {"title": "x", "severity": "SEV7"}, 400, "severity"),
+            ("/api/v1/incidents", {"severity": "SEV2"}, 400, "title"),
+            (f"/api/v1/incidents/{iid}/update", {"status": "done"}, 400, "status"),
+            (f"/api/v1/incidents/{iid}/update", {"stauts": "resolved"}, 400, "did you mean"),
+            (f"/api/v1/incidents/{iid}/update", {"note": 5}, 400, "note"),
+            ("/api/v1/incidents/INC-00000000/ack", {}, 404, "unknown incident"),
+            (f"/api/v1/incidents/{iid}/explode", {}, 404, "unknown incident action")]:
+        r = server.post(path, body)
+        assert r.status == code and msg in r.json()["error"], (path, body, r)
+    assert server.get("/api/v1/incidents/INC-00000000").status == 404
+    assert server.get("/api/v1/incidents?status=bogus").status == 400
+    after = json.loads(cli(server, "incident", "show", iid, "--json").stdout)
+    assert after["timeline"] == shown["timeline"] and after["status"] == "resolved"
+    assert cli(server, "incident", "show", "INC-00000000").returncode == 2
+    assert cli(server, "incident", "declare", "--sev", "9", "--title", "x").returncode == 2

@@ -1,0 +1,207 @@
+#include "cli/incident_commands.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "cli/http_client.h"
+
+namespace vigil::cli {
+namespace {
+
+constexpr int kUsageError = 2;
+constexpr int kServerError = 1;
+
+// Calls the server; prints the error (and returns its exit code) or parses the body.
+int Call(const ServerTarget& s, const std::string& method, const std::string& path,
+         const std::string& body, rapidjson::Document& doc, std::string* raw = nullptr) {
+  auto reply = HttpCall(s.url, method, path, body, s.token);
+  if (!reply.ok()) {
+    std::cerr << "error: " << reply.status().message() << "\n";
+    return kServerError;
+  }
+  if (reply->status >= 400) {
+    rapidjson::Document err;
+    err.Parse(reply->body.c_str());
+    const std::string msg =
+        !err.HasParseError() && err.IsObject() && err.HasMember("error") && err["error"].IsString()
+            ? err["error"].GetString()
+            : reply->body;
+    std::cerr << "error: server answered " << reply->status << ": " << msg << "\n";
+    return reply->status < 500 ? kUsageError : kServerError;
+  }
+  if (raw) {
+    *raw = reply->body;
+    return 0;
+  }
+  doc.Parse(reply->body.c_str());
+  if (doc.HasParseError()) {
+    std::cerr << "error: unexpected answer from the server\n";
+    return kServerError;
+  }
+  return 0;
+}
+
+void Pretty(const rapidjson::Value& v) {
+  rapidjson::StringBuffer sb;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(sb);
+  w.SetIndent(' ', 2);
+  v.Accept(w);
+  std::cout << sb.GetString() << "\n";
+}
+
+const char* Str(const rapidjson::Value& v, const char* key) {
+  return v.HasMember(key) && v[key].IsString() ? v[key].GetString() : "-";
+}
+
+void PrintIncident(const rapidjson::Value& r) {
+  std::printf("%s  %s  %s  %s\n", Str(r, "id"), Str(r, "severity"), Str(r, "status"),
+              Str(r, "title"));
+  if (*Str(r, "service") && std::string(Str(r, "service")) != "-") {
+    std::printf("  service: %s\n", Str(r, "service"));
+  }
+  const auto& m = r["milestones"];
+  for (const char* k :
+       {"started", "detected", "declared", "acknowledged", "mitigated", "resolved"}) {
+    if (m[k].IsString()) std::printf("  %-13s %s\n", k, m[k].GetString());
+  }
+  const auto& f = r["metrics"];
+  for (const char* k : {"time_to_detect_seconds", "time_to_acknowledge_seconds",
+                        "time_to_mitigate_seconds", "time_to_resolve_seconds"}) {
+    if (f[k].IsNumber()) std::printf("  %-28s %.1f\n", k, f[k].GetDouble());
+  }
+  if (r.HasMember("timeline")) {
+    std::printf("  timeline:\n");
+    for (const auto& e : r["timeline"].GetArray()) {
+      std::printf("    %s  %-9s %s (%s)\n", Str(e, "at"), Str(e, "kind"), Str(e, "text"),
+                  Str(e, "author"));
+    }
+  }
+}
+
+std::string UpdateBody(const IncidentArgs& a) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.StartObject();
+  for (auto [key, value] :
+       {std::pair{"status", &a.status}, std::pair{"note", &a.note}, std::pair{"action", &a.action},
+        std::pair{"severity", &a.severity}, std::pair{"incident_commander", &a.commander},
+        std::pair{"communications_lead", &a.communications_lead},
+        std::pair{"technical_lead", &a.technical_lead}, std::pair{"responder", &a.responder}}) {
+    if (value->empty()) continue;
+    w.Key(key);
+    w.String(value->c_str());
+  }
+  w.EndObject();
+  return sb.GetString();
+}
+
+}  // namespace
+
+int IncidentDeclare(const IncidentArgs& a, const ServerTarget& server) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.StartObject();
+  w.Key("title");
+  w.String(a.title.c_str());
+  w.Key("description");
+  w.String(a.description.c_str());
+  w.Key("severity");
+  w.String(a.severity.c_str());
+  if (!a.service.empty()) {
+    w.Key("service");
+    w.String(a.service.c_str());
+  }
+  w.EndObject();
+  rapidjson::Document doc;
+  if (int rc = Call(server, "POST", "/api/v1/incidents", sb.GetString(), doc)) return rc;
+  if (a.json) {
+    Pretty(doc);
+  } else {
+    PrintIncident(doc);
+  }
+  return 0;
+}
+
+int IncidentList(const IncidentArgs& a, const ServerTarget& server) {
+  rapidjson::Document doc;
+  const std::string q = a.status.empty() ? "" : "?status=" + a.status;
+  if (int rc = Call(server, "GET", "/api/v1/incidents" + q, "", doc)) return rc;
+  if (a.json) {
+    Pretty(doc);
+    return 0;
+  }
+  std::printf("%-13s %-5s %-14s %-10s %-21s %s\n", "ID", "SEV", "STATUS", "SERVICE", "DECLARED",
+              "TITLE");
+  for (const auto& r : doc["incidents"].GetArray()) {
+    std::printf("%-13s %-5s %-14s %-10s %-21s %s\n", Str(r, "id"), Str(r, "severity"),
+                Str(r, "status"), Str(r, "service"), Str(r["milestones"], "declared"),
+                Str(r, "title"));
+  }
+  return 0;
+}
+
+int IncidentShow(const IncidentArgs& a, const ServerTarget& server) {
+  rapidjson::Document doc;
+  if (int rc = Call(server, "GET", "/api/v1/incidents/" + a.id, "", doc)) return rc;
+  if (a.json) {
+    Pretty(doc);
+  } else {
+    PrintIncident(doc);
+  }
+  return 0;
+}
+
+int IncidentUpdate(const IncidentArgs& a, const ServerTarget& server) {
+  const std::string body = UpdateBody(a);
+  if (body == "{}") {
+    std::cerr << "error: nothing to update (give --status, --note, --action, --severity, "
+                 "--commander, --comms-lead, --tech-lead or --responder)\n";
+    return kUsageError;
+  }
+  rapidjson::Document doc;
+  if (int rc = Call(server, "POST", "/api/v1/incidents/" + a.id + "/update", body, doc)) return rc;
+  PrintIncident(doc);
+  return 0;
+}
+
+int IncidentAck(const IncidentArgs& a, const ServerTarget& server) {
+  rapidjson::Document doc;
+  if (int rc = Call(server, "POST", "/api/v1/incidents/" + a.id + "/ack", "{}", doc)) return rc;
+  PrintIncident(doc);
+  return 0;
+}
+
+int IncidentPostmortem(const IncidentArgs& a, const ServerTarget& server) {
+  rapidjson::Document doc;
+  std::string markdown;
+  if (int rc =
+          Call(server, "GET", "/api/v1/incidents/" + a.id + "/postmortem", "", doc, &markdown)) {
+    return rc;
+  }
+  if (a.output.empty()) {
+    std::cout << markdown;
+    return 0;
+  }
+  std::ofstream out(a.output, std::ios::binary | std::ios::trunc);
+  if (!(out << markdown)) {
+    std::cerr << "error: -o: cannot write " << a.output << "\n";
+    return kServerError;
+  }
+  std::cerr << "wrote " << a.output << "\n";
+  return 0;
+}
+
+int IncidentMetrics(const ServerTarget& server) {
+  rapidjson::Document doc;
+  if (int rc = Call(server, "GET", "/api/v1/incidents/metrics", "", doc)) return rc;
+  Pretty(doc);
+  return 0;
+}
+
+}  // namespace vigil::cli
