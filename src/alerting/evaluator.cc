@@ -55,6 +55,7 @@ std::vector<AlertTransition> AlertEvaluator::Evaluate(const std::vector<AlertRul
         Active a;
         a.alert.fingerprint = fp;
         a.alert.name = rule.name;
+        a.alert.signal = std::string(SignalName(rule.signal));
         a.alert.labels = std::move(labels);
         a.alert.annotations = rule.annotations;
         a.alert.threshold = rule.threshold;

@@ -30,6 +30,7 @@ std::string_view AlertStateName(AlertState s);
 struct Alert {
   std::string fingerprint;                    // 16 hex: stable for alertname + labels
   std::string name;                           // alertname
+  std::string signal;                         // the rule's signal (error_rate, accuracy, ...)
   std::map<std::string, std::string> labels;  // alertname, model, severity, rule labels
   std::map<std::string, std::string> annotations;
   AlertState state = AlertState::kPending;

@@ -11,7 +11,9 @@
 #include "http/api.h"
 #include "http/server.h"
 #include "incidents/incident_manager.h"
+#include "incidents/runbook_actions.h"
 #include "monitor/monitor.h"
+#include "serving/model_actions.h"
 #include "serving/model_manager.h"
 #include "serving/serving_metrics.h"
 #include "store/prediction_store.h"
@@ -34,6 +36,37 @@ Status WriteReadyFile(const std::filesystem::path& file, uint16_t port) {
   if (ec) return Internal(file.string() + ": cannot write the ready file: " + ec.message());
   return Status::Ok();
 }
+
+// ModelActions over the manager and the store's history (what incident response may do).
+class ManagerActions final : public ModelActions {
+ public:
+  ManagerActions(ModelManager& models, Store& store) : models_(models), store_(store) {}
+
+  std::optional<Deployment> LastDeployment(const std::string& model) override {
+    auto history = store_.History(model, 50);
+    if (!history.ok()) return std::nullopt;
+    for (const HistoryEntry& e : *history) {  // newest first
+      if (e.action != "promote" && e.action != "promote (forced)" && e.action != "rollback" &&
+          e.action != "initial") {
+        continue;
+      }
+      return Deployment{e.at, e.action, e.from_version, e.to_version};
+    }
+    return std::nullopt;
+  }
+
+  Result<std::string> Rollback(const std::string& model, const std::string& actor,
+                               const std::string& reason) override {
+    auto change = models_.Rollback(model, std::nullopt, actor, reason);
+    if (!change.ok()) return change.status();
+    return (change->from ? std::to_string(*change->from) : std::string("-")) + " -> " +
+           std::to_string(change->to);
+  }
+
+ private:
+  ModelManager& models_;
+  Store& store_;
+};
 
 }  // namespace
 
@@ -116,8 +149,17 @@ int RunServer(const ServerConfig& config) {
         return rules;
       },
       metrics.registry(), config.environment);
-  alerts->SetTransitionHandler(
-      [&incident_manager](const alerting::AlertTransition& t) { incident_manager.OnAlert(t); });
+  ManagerActions model_actions(*models, **store);
+  incidents::RunbookActions runbook(
+      model_actions, incident_manager, [manager](const std::string& model) {
+        auto table = manager->Snapshot();
+        auto it = table->find(model);
+        return it == table->end() ? std::shared_ptr<const ModelConfig>() : it->second->config;
+      });
+  alerts->SetTransitionHandler([&incident_manager, &runbook](const alerting::AlertTransition& t) {
+    incident_manager.OnAlert(t);
+    runbook.OnAlert(t);
+  });
   http::Api api(*models, metrics, http::ApiKeyAuth(config.api_keys), api_options, monitor.get());
   api.SetAlerts(alerts.get());
   api.SetIncidents(&incident_manager);

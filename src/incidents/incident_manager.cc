@@ -295,6 +295,14 @@ void IncidentManager::RefreshFigures() {
   mtbf_->Set(f->mtbf.value_or(0));
 }
 
+std::optional<std::string> IncidentManager::IncidentForAlert(const std::string& fingerprint) {
+  std::lock_guard lock(mu_);
+  for (const auto& [id, alerts] : firing_) {
+    if (alerts.count(fingerprint)) return id;
+  }
+  return std::nullopt;
+}
+
 void IncidentManager::OnAlert(const alerting::AlertTransition& t) {
   const alerting::Alert& a = t.alert;
   const std::string model = Label(a, "model");

@@ -93,6 +93,8 @@ class IncidentManager {
 
   // Feeds an alert transition (from the alert service's thread).
   void OnAlert(const alerting::AlertTransition& transition);
+  // The open automatic incident a firing alert belongs to.
+  std::optional<std::string> IncidentForAlert(const std::string& fingerprint);
 
  private:
   Status Save(IncidentRecord& r, std::vector<IncidentEvent> events);

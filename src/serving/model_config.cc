@@ -548,6 +548,18 @@ Status ParseMonitor(const Ctx& ctx, const YAML::Node& n, ModelConfig& c) {
 
 }  // namespace
 
+std::string_view ActionModeName(ActionMode m) {
+  switch (m) {
+    case ActionMode::kOff:
+      return "off";
+    case ActionMode::kSuggest:
+      return "suggest";
+    case ActionMode::kAuto:
+      return "auto";
+  }
+  return "off";
+}
+
 std::string_view ValidationModeName(ValidationMode m) {
   switch (m) {
     case ValidationMode::kOff:
@@ -586,7 +598,7 @@ Result<ModelConfig> ParseModelConfigText(const std::string& text, const std::str
         ctx.CheckKeys(root, "",
                       {"backend", "inputs", "outputs", "batching", "versions", "production_version",
                        "promotion_gate", "circuit_breaker", "fallback", "warmup", "smoke_tests",
-                       "request_timeout", "threads", "device", "monitor", "slo"}));
+                       "request_timeout", "threads", "device", "monitor", "slo", "actions"}));
     ModelConfig c;
     c.name = model_name;
     c.batching = defaults.batching;
@@ -765,6 +777,32 @@ Result<ModelConfig> ParseModelConfigText(const std::string& text, const std::str
       VIGIL_RETURN_IF_ERROR(ParseMonitor(ctx, root["monitor"], c));
     }
     if (root["slo"].IsDefined()) VIGIL_RETURN_IF_ERROR(ParseSlo(ctx, root["slo"], c.slo));
+    if (root["actions"].IsDefined()) {
+      const YAML::Node a = root["actions"];
+      if (!a.IsMap()) return ctx.Error("actions", "expected a mapping, got " + Ctx::Describe(a));
+      VIGIL_RETURN_IF_ERROR(ctx.CheckKeys(a, "actions", {"rollback", "recent_deploy"}));
+      if (a["rollback"].IsDefined()) {
+        auto m = ctx.String(a["rollback"], "actions.rollback");
+        if (!m.ok()) return m.status();
+        if (*m == "auto") {
+          c.actions.rollback = ActionMode::kAuto;
+        } else if (*m == "suggest") {
+          c.actions.rollback = ActionMode::kSuggest;
+        } else if (*m == "off") {
+          c.actions.rollback = ActionMode::kOff;
+        } else {
+          return ctx.Error("actions.rollback", "expected auto, suggest or off, got '" + *m + "'");
+        }
+      }
+      if (a["recent_deploy"].IsDefined()) {
+        auto d = ctx.Dur(a["recent_deploy"], "actions.recent_deploy", std::chrono::seconds(1));
+        if (!d.ok()) return d.status();
+        if (d->count() <= 0) {
+          return ctx.Error("actions.recent_deploy", "expected a positive duration");
+        }
+        c.actions.recent_deploy = *d;
+      }
+    }
     return c;
   } catch (const YAML::Exception& e) {
     return InvalidArgument(file + ": " + e.what());

@@ -114,6 +114,16 @@ struct SloConfig {
   std::chrono::milliseconds for_duration{std::chrono::minutes(1)};
 };
 
+// actions: what Vigil does on its own when an alert fires (the runbooks' first steps).
+enum class ActionMode { kOff, kSuggest, kAuto };
+std::string_view ActionModeName(ActionMode m);
+struct ActionsConfig {
+  // A quality alert (accuracy, error rate, drift) shortly after a deployment: roll back
+  // to `previous`. Otherwise the incident gets the drift investigation's commands.
+  ActionMode rollback = ActionMode::kSuggest;
+  std::chrono::milliseconds recent_deploy{std::chrono::hours(1)};
+};
+
 struct ModelConfig {
   std::string name;
   std::string backend;  // torchscript | xgboost
@@ -136,6 +146,7 @@ struct ModelConfig {
   std::string device = "cpu";
   MonitorConfig monitor;
   SloConfig slo;
+  ActionsConfig actions;
 
   const TensorSpec* FindInput(std::string_view n) const;
   const TensorSpec* FindOutput(std::string_view n) const;

@@ -1,4 +1,5 @@
 #include "incidents/incident_manager.h"
+#include "incidents/runbook_actions.h"
 
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
@@ -170,6 +171,71 @@ TEST_F(IncidentsTest, AlertsDeclareJoinAndResolveAutomaticIncidents) {
   EXPECT_NE(md.find("- **Time to detect**: 1 minutes 0 seconds"), std::string::npos);
   EXPECT_NE(md.find("## Root Cause\n[Detailed explanation"), std::string::npos);
   EXPECT_NE(md.find("## Action Items"), std::string::npos);
+}
+
+class FakeActions final : public ModelActions {
+ public:
+  std::optional<Deployment> LastDeployment(const std::string&) override { return last; }
+  Result<std::string> Rollback(const std::string& model, const std::string& actor,
+                               const std::string& reason) override {
+    rollbacks.push_back(model + "|" + actor + "|" + reason);
+    return std::string("2 -> 1");
+  }
+  std::optional<Deployment> last;
+  std::vector<std::string> rollbacks;
+};
+
+TEST_F(IncidentsTest, RunbookRollsBackOnlyAfterARecentDeploymentAndOnlyInAutoMode) {
+  FakeActions actions;
+  auto config = std::make_shared<ModelConfig>();
+  config->name = "iris";
+  config->actions.rollback = ActionMode::kAuto;
+  int64_t now_s = 10'000;
+  RunbookActions runbook(
+      actions, *manager_, [&](const std::string&) { return config; }, [&] { return now_s; });
+  auto fire = [&](const std::string& fp) {
+    auto t = Alert(alerting::AlertState::kFiring, "critical", fp);
+    t.alert.signal = "accuracy";
+    manager_->OnAlert(t);
+    runbook.OnAlert(t);
+    return *manager_->IncidentForAlert(fp);
+  };
+  // Promoted 3 minutes ago: roll back.
+  actions.last = ModelActions::Deployment{now_s - 180, "promote", 1, 2};
+  std::string id = fire("a1");
+  ASSERT_EQ(actions.rollbacks.size(), 1u);
+  EXPECT_NE(
+      actions.rollbacks[0].find("iris|vigil|automatic rollback: ModelAccuracyLow fired 3 min"),
+      std::string::npos);
+  auto r = manager_->Get(id);
+  EXPECT_EQ(r->timeline.back().kind, "action");
+  EXPECT_NE(r->timeline.back().text.find("Rolled back iris 2 -> 1"), std::string::npos);
+  // The same incident is triaged once.
+  auto again = Alert(alerting::AlertState::kFiring, "critical", "a2");
+  again.alert.signal = "accuracy";
+  manager_->OnAlert(again);
+  runbook.OnAlert(again);
+  EXPECT_EQ(actions.rollbacks.size(), 1u);
+  IncidentUpdate close;
+  close.status = "resolved";
+  manager_->Apply(id, close).ok();
+
+  // Promoted two hours ago: no rollback, the drift investigation instead.
+  actions.last = ModelActions::Deployment{now_s - 7200, "promote", 1, 2};
+  id = fire("b1");
+  EXPECT_EQ(actions.rollbacks.size(), 1u);
+  EXPECT_NE(manager_->Get(id)->timeline.back().text.find("vigil drift iris --window 24h"),
+            std::string::npos);
+  manager_->Apply(id, close).ok();
+
+  // Suggest mode writes the command and does nothing.
+  config->actions.rollback = ActionMode::kSuggest;
+  actions.last = ModelActions::Deployment{now_s - 60, "promote", 1, 2};
+  id = fire("c1");
+  EXPECT_EQ(actions.rollbacks.size(), 1u);
+  EXPECT_NE(manager_->Get(id)->timeline.back().text.find("Suggested (actions.rollback: suggest): "
+                                                         "vigil rollback iris"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -72,6 +72,9 @@ def test_accuracy_alert_fires_on_bad_labels_and_resolves_after_rollback(start_se
     texts = [e["text"] for e in inc["timeline"]]
     assert any(t.startswith("Alert firing: ModelAccuracyLow on iris") for t in texts), texts
     assert any(t.startswith("Alert resolved: ModelAccuracyLow on iris") for t in texts), texts
+    # actions.rollback defaults to suggest: the exact command, since v2 was just promoted.
+    assert any(t.startswith("Suggested (actions.rollback: suggest): vigil rollback iris")
+               for t in texts), texts
     assert s.metric("incidents_total", severity="SEV2", service="iris") == 1
     assert s.metric("incident_time_to_resolve_seconds_count") == 1
     pm = subprocess.run([VIGIL_BIN, "incident", "postmortem", inc["id"], "--url",
@@ -81,6 +84,41 @@ def test_accuracy_alert_fires_on_bad_labels_and_resolves_after_rollback(start_se
     assert f"**Incident ID**: {inc['id']}" in pm.stdout and "**Severity**: SEV-2" in pm.stdout
     assert "Alert firing: ModelAccuracyLow on iris" in pm.stdout
     assert "## Root Cause" in pm.stdout and "## Action Items" in pm.stdout
+
+
+def test_automatic_rollback_after_a_bad_deployment(start_server):
+    def auto(repo):
+        fast_slo(repo)
+        cfg = repo / "iris" / "config.yaml"
+        cfg.write_text(cfg.read_text() + "actions: {rollback: auto, recent_deploy: 1h}\n")
+
+    s = start_server(env=ALERT_ENV, models=("iris",), prepare=auto)
+    assert s.post("/api/v1/models/iris/promote", {"version": 2, "reason": "v2"}).status == 200
+    with open(os.path.join(EXAMPLES, "iris", "train.csv")) as f:
+        rows = [[float(x) for x in r[:4]] for r in csv.reader(f) if r[0] != "sepal_length"]
+    wrong = []
+    for x in rows[::5]:
+        p = s.post("/v1/predict", {"model": "iris", "instances": [x]}).json()["predictions"][0]
+        wrong.append({"prediction_id": p["prediction_id"],
+                      "label": "virginica" if p["label"] != "virginica" else "setosa"})
+    assert s.post("/api/v1/feedback", {"feedback": wrong}).status == 200
+
+    def resolved_incident():
+        incs = s.get("/api/v1/incidents?status=resolved").json()["incidents"]
+        return incs and s.get(f"/api/v1/incidents/{incs[0]['id']}").json()
+
+    inc = wait_for(resolved_incident, what="the incident to resolve after the rollback")
+    actions = [e for e in inc["timeline"] if e["kind"] == "action"]
+    assert len(actions) == 1 and actions[0]["author"] == "vigil", inc["timeline"]
+    assert actions[0]["text"].startswith("Rolled back iris 2 -> 1 (automatic: ModelAccuracyLow")
+    assert inc["severity"] == "SEV2" and inc["metrics"]["time_to_resolve_seconds"] is not None
+    versions = s.get("/api/v1/models/iris/versions").json()
+    assert versions["aliases"]["production"] == "1"
+    history = s.get("/api/v1/models/iris/history").json()["history"]
+    assert history[0]["action"] == "rollback" and history[0]["actor"] == "vigil"
+    assert "automatic rollback: ModelAccuracyLow" in history[0]["reason"]
+    pm = s.get(f"/api/v1/incidents/{inc['id']}/postmortem").text
+    assert "Rolled back iris 2 -> 1" in pm  # under Resolution
 
 
 def test_custom_rules_file_and_load_failure(start_server, tmp_path):

@@ -1,0 +1,102 @@
+#include "incidents/runbook_actions.h"
+
+#include <chrono>
+
+#include "core/logging.h"
+
+namespace vigil::incidents {
+namespace {
+
+int64_t WallSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string HumanSeconds(int64_t s) {
+  if (s < 120) return std::to_string(s) + " s";
+  if (s < 7200) return std::to_string(s / 60) + " min";
+  return std::to_string(s / 3600) + " h";
+}
+
+bool ChangedProduction(const std::string& action) {
+  return action == "promote" || action == "promote (forced)" || action == "register" ||
+         action == "initial";
+}
+
+}  // namespace
+
+RunbookActions::RunbookActions(ModelActions& models, IncidentManager& incidents, ConfigFn configs,
+                               NowFn now)
+    : models_(models),
+      incidents_(incidents),
+      configs_(std::move(configs)),
+      now_(now ? std::move(now) : NowFn(WallSeconds)) {}
+
+void RunbookActions::OnAlert(const alerting::AlertTransition& t) {
+  const alerting::Alert& a = t.alert;
+  if (a.state != alerting::AlertState::kFiring) return;
+  auto model_it = a.labels.find("model");
+  if (model_it == a.labels.end()) return;
+  const std::string& model = model_it->second;
+  auto incident = incidents_.IncidentForAlert(a.fingerprint);
+  if (!incident) return;
+  auto config = configs_(model);
+  if (!config) return;
+  IncidentUpdate u;
+  u.author = "vigil";
+
+  if (a.signal == "breaker_open") {
+    u.note = config->fallback_model.empty()
+                 ? "Circuit breaker open and no fallback configured: requests to " + model +
+                       " fail with 503 until it closes (runbook 000: add `fallback:` to its "
+                       "config)"
+                 : "Circuit breaker open: the fallback " + config->fallback_model +
+                       (config->fallback_version ? ":" + std::to_string(*config->fallback_version)
+                                                 : "") +
+                       " answers " + model + "'s requests meanwhile";
+    incidents_.Apply(*incident, u).ok();
+    return;
+  }
+  if (a.signal != "accuracy" && a.signal != "error_rate" && a.signal != "drift_share") return;
+  const ActionsConfig& policy = config->actions;
+  if (policy.rollback == ActionMode::kOff) return;
+  {
+    std::lock_guard lock(mu_);
+    if (!handled_.insert(*incident).second) return;  // one triage per incident
+  }
+  const auto dep = models_.LastDeployment(model);
+  const int64_t now = now_();
+  const int64_t window =
+      std::chrono::duration_cast<std::chrono::seconds>(policy.recent_deploy).count();
+  const bool recent =
+      dep && ChangedProduction(dep->action) && dep->from && now - dep->at_unix_s <= window;
+  if (!recent) {
+    u.note = "Triage: no deployment of " + model + " in the last " + HumanSeconds(window) +
+             ", so no rollback; investigate the data: vigil drift " + model +
+             " --window 24h; vigil quality " + model + "; vigil skew " + model +
+             " --data offline.csv";
+    incidents_.Apply(*incident, u).ok();
+    return;
+  }
+  const std::string why = a.name + " fired " + HumanSeconds(now - dep->at_unix_s) + " after " +
+                          model + " version " + std::to_string(dep->to.value_or(0)) +
+                          " became production";
+  if (policy.rollback == ActionMode::kSuggest) {
+    u.note = "Suggested (actions.rollback: suggest): vigil rollback " + model + " --reason \"" +
+             why + "\"";
+    incidents_.Apply(*incident, u).ok();
+    return;
+  }
+  auto done = models_.Rollback(model, "vigil", "automatic rollback: " + why);
+  if (done.ok()) {
+    u.action = "Rolled back " + model + " " + *done + " (automatic: " + why + ")";
+    LogInfo("automatic rollback", {{"model", model}, {"change", *done}, {"incident", *incident}});
+  } else {
+    u.note = "Automatic rollback of " + model + " failed: " + done.status().message();
+    LogError("automatic rollback failed", {{"model", model}, {"error", done.status().message()}});
+  }
+  incidents_.Apply(*incident, u).ok();
+}
+
+}  // namespace vigil::incidents
