@@ -4,8 +4,10 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
 #include <set>
 
+#include "core/ids.h"
 #include "core/logging.h"
 
 namespace vigil::alerting {
@@ -21,8 +23,33 @@ int64_t UnixMs() {
 
 AlertService::AlertService(const Clock& clock, SignalSource& source,
                            std::function<std::vector<AlertRule>()> rules,
-                           prometheus::Registry& registry, const std::string& environment)
-    : clock_(clock), source_(source), rules_(std::move(rules)), evaluator_(clock) {
+                           prometheus::Registry& registry, const std::string& environment,
+                           Store* store)
+    : clock_(clock), source_(source), rules_(std::move(rules)), store_(store), evaluator_(clock) {
+  if (store_) {
+    auto stored = store_->ListSilences(UnixMs());
+    if (stored.ok()) {
+      for (const SilenceRecord& r : *stored) {
+        Silence s;
+        s.id = r.id;
+        s.starts_ms = r.starts_ms;
+        s.ends_ms = r.ends_ms;
+        s.created_by = r.created_by;
+        s.comment = r.comment;
+        size_t start = 0;
+        while (start < r.matchers.size()) {
+          size_t end = r.matchers.find('\n', start);
+          if (end == std::string::npos) end = r.matchers.size();
+          auto m = ParseMatcher(r.matchers.substr(start, end - start));
+          if (m.ok()) s.matchers.push_back(std::move(*m));
+          start = end + 1;
+        }
+        silences_.push_back(std::move(s));
+      }
+    } else {
+      LogError("silences not loaded", {{"error", stored.status().message()}});
+    }
+  }
   if (!environment.empty()) constant_labels_["environment"] = environment;
   alerts_family_ = &prometheus::BuildGauge()
                         .Name("ALERTS")
@@ -57,6 +84,30 @@ void AlertService::Start(std::chrono::milliseconds interval) {
   });
 }
 
+void AlertService::UpdateSeriesLocked() {
+  std::set<std::string> keep;
+  std::vector<Alert> active = evaluator_.Snapshot();
+  for (const auto& [fp, a] : external_) active.push_back(a);
+  for (const Alert& a : active) {
+    if (a.state == AlertState::kResolved) continue;
+    const std::string key = a.fingerprint + std::string(AlertStateName(a.state));
+    keep.insert(key);
+    if (series_.count(key)) continue;
+    std::map<std::string, std::string> labels = a.labels;
+    labels["alertstate"] = std::string(AlertStateName(a.state));
+    series_[key] = &alerts_family_->Add(labels);
+    series_[key]->Set(1);
+  }
+  for (auto it = series_.begin(); it != series_.end();) {
+    if (keep.count(it->first)) {
+      ++it;
+      continue;
+    }
+    alerts_family_->Remove(it->second);
+    it = series_.erase(it);
+  }
+}
+
 void AlertService::EvaluateOnce() {
   std::lock_guard eval_lock(eval_mu_);
   std::vector<AlertRule> rules = rules_();
@@ -67,43 +118,174 @@ void AlertService::EvaluateOnce() {
     std::lock_guard lock(mu_);
     transitions = evaluator_.Evaluate(rules, source_, UnixMs());
     last_rules_ = rules;
-    // ALERTS series: one per active alert and state.
-    std::set<std::string> keep;
-    for (const Alert& a : evaluator_.Snapshot()) {
-      if (a.state == AlertState::kResolved) continue;
-      const std::string key = a.fingerprint + std::string(AlertStateName(a.state));
-      keep.insert(key);
-      if (series_.count(key)) continue;
-      std::map<std::string, std::string> labels = a.labels;
-      labels["alertstate"] = std::string(AlertStateName(a.state));
-      series_[key] = &alerts_family_->Add(labels);
-      series_[key]->Set(1);
-    }
-    for (auto it = series_.begin(); it != series_.end();) {
-      if (keep.count(it->first)) {
-        ++it;
-        continue;
-      }
-      alerts_family_->Remove(it->second);
-      it = series_.erase(it);
-    }
+    UpdateSeriesLocked();
   }
+  Deliver(transitions);
+}
+
+void AlertService::Deliver(const std::vector<AlertTransition>& transitions) {
+  const int64_t now = UnixMs();
   for (const AlertTransition& t : transitions) {
     const Alert& a = t.alert;
-    LogInfo(a.state == AlertState::kFiring ? "alert firing" : "alert resolved",
+    bool silenced = false;
+    {
+      std::lock_guard lock(mu_);
+      silenced = SilencedLocked(a, now);
+      if (a.state == AlertState::kResolved) acks_.erase(a.fingerprint);
+    }
+    LogInfo(a.state == AlertState::kFiring ? (silenced ? "alert firing (silenced)" : "alert firing")
+                                           : "alert resolved",
             {{"alertname", a.name},
              {"fingerprint", a.fingerprint},
+             {"source", a.source},
              {"model", a.labels.count("model") ? a.labels.at("model") : std::string()},
              {"severity", a.labels.count("severity") ? a.labels.at("severity") : std::string()},
              {"value", a.value},
              {"condition", a.condition}});
+    // A silenced alert declares nothing; its resolution is still passed on (it is a no-op
+    // for an alert nobody heard fire).
+    if (silenced && a.state == AlertState::kFiring) continue;
     if (on_transition_) on_transition_(t);
   }
 }
 
+void AlertService::Ingest(std::vector<Alert> external) {
+  std::lock_guard eval_lock(eval_mu_);
+  std::vector<AlertTransition> transitions;
+  {
+    std::lock_guard lock(mu_);
+    for (Alert& a : external) {
+      a.source = "alertmanager";
+      auto it = external_.find(a.fingerprint);
+      if (a.state == AlertState::kFiring) {
+        if (it == external_.end()) {
+          transitions.push_back({a, AlertState::kPending});
+          external_.emplace(a.fingerprint, std::move(a));
+        } else {
+          it->second.annotations = a.annotations;
+        }
+      } else if (it != external_.end()) {
+        Alert resolved = std::move(it->second);
+        external_.erase(it);
+        resolved.state = AlertState::kResolved;
+        resolved.resolved_at_ms = a.resolved_at_ms ? a.resolved_at_ms : UnixMs();
+        transitions.push_back({resolved, AlertState::kFiring});
+        external_resolved_.push_front(std::move(resolved));
+        if (external_resolved_.size() > AlertEvaluator::kKeepResolved) {
+          external_resolved_.pop_back();
+        }
+      }
+    }
+    UpdateSeriesLocked();
+  }
+  Deliver(transitions);
+}
+
+bool AlertService::SilencedLocked(const Alert& a, int64_t now_ms) const {
+  for (const Silence& s : silences_) {
+    if (s.ActiveAt(now_ms) && s.Matches(a.labels)) return true;
+  }
+  return false;
+}
+
+void AlertService::Decorate(Alert& a, int64_t now_ms) const {
+  a.silenced_by.clear();
+  if (a.state != AlertState::kResolved) {
+    for (const Silence& s : silences_) {
+      if (s.ActiveAt(now_ms) && s.Matches(a.labels)) a.silenced_by.push_back(s.id);
+    }
+  }
+  auto ack = acks_.find(a.fingerprint);
+  if (ack != acks_.end() && a.state != AlertState::kResolved) {
+    a.acknowledged_by = ack->second.first;
+    a.acknowledged_ms = ack->second.second;
+  }
+}
+
+Result<Silence> AlertService::AddSilence(Silence s) {
+  if (s.matchers.empty()) return InvalidArgument("matchers: at least one is required");
+  if (s.ends_ms <= s.starts_ms) return InvalidArgument("endsAt: must be after startsAt");
+  if (s.created_by.empty()) s.created_by = "unknown";
+  s.id = "SIL-" + RandomHex128().substr(0, 8);
+  if (store_) {
+    SilenceRecord r{s.id, "", s.starts_ms, s.ends_ms, s.created_by, s.comment};
+    for (const auto& m : s.matchers) r.matchers += (r.matchers.empty() ? "" : "\n") + m.ToString();
+    VIGIL_RETURN_IF_ERROR(store_->PutSilence(r));
+  }
+  std::lock_guard lock(mu_);
+  silences_.push_back(s);
+  LogInfo("silence added", {{"id", s.id}, {"by", s.created_by}, {"comment", s.comment}});
+  return s;
+}
+
+Status AlertService::ExpireSilence(const std::string& id, const std::string& author) {
+  std::lock_guard lock(mu_);
+  const int64_t now = UnixMs();
+  for (Silence& s : silences_) {
+    if (s.id != id) continue;
+    if (s.ends_ms <= now) return FailedPrecondition("silence " + id + " has already ended");
+    const int64_t old_end = s.ends_ms;
+    s.ends_ms = std::max(now, s.starts_ms);
+    if (store_) {
+      SilenceRecord r{s.id, "", s.starts_ms, s.ends_ms, s.created_by, s.comment};
+      for (const auto& m : s.matchers) {
+        r.matchers += (r.matchers.empty() ? "" : "\n") + m.ToString();
+      }
+      Status st = store_->PutSilence(r);
+      if (!st.ok()) {
+        s.ends_ms = old_end;
+        return st;
+      }
+    }
+    LogInfo("silence expired", {{"id", id}, {"by", author}});
+    return Status::Ok();
+  }
+  return NotFound("unknown silence '" + id + "'");
+}
+
+std::vector<Silence> AlertService::Silences() const {
+  std::lock_guard lock(mu_);
+  std::vector<Silence> out;
+  const int64_t now = UnixMs();
+  for (const Silence& s : silences_) {
+    if (s.ends_ms > now) out.push_back(s);
+  }
+  return out;
+}
+
+Result<Alert> AlertService::Acknowledge(const std::string& fingerprint, const std::string& author) {
+  std::lock_guard lock(mu_);
+  std::vector<Alert> active = evaluator_.Snapshot();
+  for (const auto& [fp, a] : external_) active.push_back(a);
+  for (Alert& a : active) {
+    if (a.fingerprint != fingerprint || a.state == AlertState::kResolved) continue;
+    if (!acks_.count(fingerprint))
+      acks_[fingerprint] = {author.empty() ? "unknown" : author, UnixMs()};
+    Decorate(a, UnixMs());
+    return a;
+  }
+  return NotFound("no active alert with fingerprint '" + fingerprint + "'");
+}
+
 std::vector<Alert> AlertService::Alerts() const {
   std::lock_guard lock(mu_);
-  return evaluator_.Snapshot();
+  std::vector<Alert> own = evaluator_.Snapshot();
+  std::vector<Alert> out;
+  // Firing, pending, then resolved (newest first), Alertmanager's among Vigil's own.
+  for (const auto& a : own) {
+    if (a.state == AlertState::kFiring) out.push_back(a);
+  }
+  for (const auto& [fp, a] : external_) out.push_back(a);
+  for (const auto& a : own) {
+    if (a.state == AlertState::kPending) out.push_back(a);
+  }
+  for (const auto& a : own) {
+    if (a.state == AlertState::kResolved) out.push_back(a);
+  }
+  out.insert(out.end(), external_resolved_.begin(), external_resolved_.end());
+  const int64_t now = UnixMs();
+  for (Alert& a : out) Decorate(a, now);
+  return out;
 }
 
 std::vector<AlertRule> AlertService::Rules() const {

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -19,7 +20,9 @@
 #include "alerting/evaluator.h"
 #include "alerting/rule.h"
 #include "alerting/signals.h"
+#include "alerting/silence.h"
 #include "core/clock.h"
+#include "store/store.h"
 
 namespace prometheus {
 class Registry;
@@ -32,22 +35,35 @@ namespace vigil::alerting {
 
 class AlertService {
  public:
-  // `rules` is asked for the current rules at every evaluation (models come and go);
-  // `on_transition` (nullable) hears every alert that starts firing or resolves.
-  // `source` and `clock` must outlive the service.
+  // `rules` is asked for the current rules at every evaluation (models come and go).
+  // `store` (nullable) keeps the silences. `source`, `clock` and `store` must outlive the
+  // service.
   AlertService(const Clock& clock, SignalSource& source,
                std::function<std::vector<AlertRule>()> rules, prometheus::Registry& registry,
-               const std::string& environment);
+               const std::string& environment, Store* store = nullptr);
   ~AlertService();
   AlertService(const AlertService&) = delete;
   AlertService& operator=(const AlertService&) = delete;
 
+  // Hears every alert that starts firing (unless silenced) or resolves.
   void SetTransitionHandler(std::function<void(const AlertTransition&)> handler);
   void Start(std::chrono::milliseconds interval);
   void EvaluateOnce();
 
   std::vector<Alert> Alerts() const;
   std::vector<AlertRule> Rules() const;
+
+  // Alerts from Alertmanager's webhook: firing ones join (source "alertmanager"), resolved
+  // ones resolve; they go through the same silences and handler.
+  void Ingest(std::vector<Alert> external);
+
+  // Silences (kept in the store when there is one).
+  Result<Silence> AddSilence(Silence silence);
+  Status ExpireSilence(const std::string& id, const std::string& author);
+  std::vector<Silence> Silences() const;  // not yet ended, oldest first
+
+  // Marks an active alert acknowledged (it stays visible); NotFound for an unknown one.
+  Result<Alert> Acknowledge(const std::string& fingerprint, const std::string& author);
 
  private:
   const Clock& clock_;
@@ -57,8 +73,19 @@ class AlertService {
   prometheus::Family<prometheus::Gauge>* alerts_family_;
   std::map<std::string, std::string> constant_labels_;
 
-  mutable std::mutex mu_;  // guards evaluator_ reads, series_ and last_rules_
+  // Fills silenced_by / acknowledged_*. REQUIRES: mu_ held.
+  void Decorate(Alert& a, int64_t now_ms) const;
+  bool SilencedLocked(const Alert& a, int64_t now_ms) const;
+  void Deliver(const std::vector<AlertTransition>& transitions);
+  void UpdateSeriesLocked();
+
+  Store* store_;
+  mutable std::mutex mu_;  // guards evaluator_ reads, series_, last_rules_ and below
   AlertEvaluator evaluator_;
+  std::map<std::string, Alert> external_;  // by fingerprint: firing Alertmanager alerts
+  std::deque<Alert> external_resolved_;
+  std::vector<Silence> silences_;
+  std::map<std::string, std::pair<std::string, int64_t>> acks_;  // fingerprint -> by, at
   std::map<std::string, prometheus::Gauge*> series_;  // fingerprint + state -> ALERTS series
   std::vector<AlertRule> last_rules_;
 

@@ -39,6 +39,11 @@ struct Alert {
   std::string condition;  // e.g. "accuracy < 0.9"
   // Unix milliseconds: condition first met, firing started, resolved.
   int64_t active_since_ms = 0, fired_at_ms = 0, resolved_at_ms = 0;
+  std::string source = "vigil";  // or "alertmanager" (received through the webhook)
+  // Filled when read through AlertService::Alerts().
+  std::vector<std::string> silenced_by;  // ids of the active silences that match it
+  std::string acknowledged_by;
+  int64_t acknowledged_ms = 0;
 };
 
 struct AlertTransition {

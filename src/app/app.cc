@@ -148,7 +148,7 @@ int RunServer(const ServerConfig& config) {
         rules.insert(rules.end(), custom_rules.begin(), custom_rules.end());
         return rules;
       },
-      metrics.registry(), config.environment);
+      metrics.registry(), config.environment, &**store);
   ManagerActions model_actions(*models, **store);
   incidents::RunbookActions runbook(
       model_actions, incident_manager, [manager](const std::string& model) {

@@ -387,6 +387,23 @@ int main(int argc, char** argv) {
   alerts_list->add_option("--model", alert_model, "Only this model's alerts");
   alerts_list->add_flag("--json", json_out, "Print JSON");
   add_client_options(alerts_list);
+  std::vector<std::string> silence_matchers;
+  std::string silence_duration, silence_comment, silence_id, ack_fingerprint;
+  auto* alerts_silence = alerts->add_subcommand(
+      "silence", "Silence alerts matching every --matcher (name=value, name!=value, name=~re)");
+  alerts_silence->add_option("-m,--matcher", silence_matchers, "A label matcher (repeatable)")
+      ->required();
+  alerts_silence->add_option("--duration", silence_duration, "How long, e.g. 2h")->required();
+  alerts_silence->add_option("--comment", silence_comment, "Why (recorded)");
+  auto* alerts_silences = alerts->add_subcommand("silences", "Silences not yet ended");
+  auto* alerts_expire = alerts->add_subcommand("expire", "End a silence now");
+  alerts_expire->add_option("ID", silence_id, "SIL-xxxxxxxx")->required();
+  auto* alerts_ack = alerts->add_subcommand(
+      "ack", "Acknowledge an alert (and its incident): stops escalation, keeps it visible");
+  alerts_ack->add_option("FINGERPRINT", ack_fingerprint, "The alert's fingerprint")->required();
+  for (auto* cmd : {alerts_silence, alerts_silences, alerts_expire, alerts_ack}) {
+    add_client_options(cmd);
+  }
 
   // incident
   vigil::cli::IncidentArgs inc;
@@ -620,6 +637,12 @@ int main(int argc, char** argv) {
   if (inc_ack->parsed()) return vigil::cli::IncidentAck(inc, target);
   if (inc_pm->parsed()) return vigil::cli::IncidentPostmortem(inc, target);
   if (inc_metrics->parsed()) return vigil::cli::IncidentMetrics(target);
+  if (alerts_silence->parsed()) {
+    return vigil::cli::AlertsSilence(silence_matchers, silence_duration, silence_comment, target);
+  }
+  if (alerts_silences->parsed()) return vigil::cli::AlertsSilences(target);
+  if (alerts_expire->parsed()) return vigil::cli::AlertsExpire(silence_id, target);
+  if (alerts_ack->parsed()) return vigil::cli::AlertsAck(ack_fingerprint, target);
   if (alerts_list->parsed()) {
     return vigil::cli::AlertsList(alert_state, alert_model, json_out, target);
   }

@@ -502,4 +502,51 @@ int AlertsList(const std::string& state, const std::string& model, bool json,
   return 0;
 }
 
+int AlertsSilence(const std::vector<std::string>& matchers, const std::string& duration,
+                  const std::string& comment, const ServerTarget& server) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.StartObject();
+  w.Key("matchers");
+  w.StartArray();
+  for (const auto& m : matchers) w.String(m.c_str());
+  w.EndArray();
+  w.Key("duration");
+  w.String(duration.c_str());
+  w.Key("comment");
+  w.String(comment.c_str());
+  w.EndObject();
+  rapidjson::Document doc;
+  int code = 0;
+  if (!Fetch(server, "POST", "/api/v1/silences", sb.GetString(), doc, code)) return code;
+  PrintJson(doc);
+  return 0;
+}
+
+int AlertsSilences(const ServerTarget& server) {
+  rapidjson::Document doc;
+  int code = 0;
+  if (!Fetch(server, "GET", "/api/v1/silences", "", doc, code)) return code;
+  PrintJson(doc);
+  return 0;
+}
+
+int AlertsExpire(const std::string& id, const ServerTarget& server) {
+  rapidjson::Document doc;
+  int code = 0;
+  if (!Fetch(server, "DELETE", "/api/v1/silences/" + id, "", doc, code)) return code;
+  PrintJson(doc);
+  return 0;
+}
+
+int AlertsAck(const std::string& fingerprint, const ServerTarget& server) {
+  rapidjson::Document doc;
+  int code = 0;
+  if (!Fetch(server, "POST", "/api/v1/alerts/" + fingerprint + "/ack", "{}", doc, code)) {
+    return code;
+  }
+  PrintJson(doc);
+  return 0;
+}
+
 }  // namespace vigil::cli

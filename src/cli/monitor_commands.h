@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace vigil::cli {
 
@@ -57,6 +58,14 @@ struct SkewArgs {
   bool json = false;
 };
 int Skew(const SkewArgs& args, const ServerTarget& server);
+
+// `vigil alerts silence --matcher M... --duration D [--comment C]`, `silences`,
+// `expire ID`, `ack FINGERPRINT`.
+int AlertsSilence(const std::vector<std::string>& matchers, const std::string& duration,
+                  const std::string& comment, const ServerTarget& server);
+int AlertsSilences(const ServerTarget& server);
+int AlertsExpire(const std::string& id, const ServerTarget& server);
+int AlertsAck(const std::string& fingerprint, const ServerTarget& server);
 
 // `vigil alerts list [--state S] [--model M] [--json]`.
 int AlertsList(const std::string& state, const std::string& model, bool json,

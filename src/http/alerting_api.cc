@@ -1,8 +1,12 @@
 // The alerting endpoints of the Api (docs/alerting.md).
+#include <ctime>
+
 #include "alerting/alert_service.h"
+#include "core/duration.h"
 #include "core/strings.h"
 #include "http/api.h"
 #include "http/api_internal.h"
+#include "incidents/incident_manager.h"
 
 namespace vigil::http {
 namespace {
@@ -17,6 +21,61 @@ void WriteMap(JsonWriter& w, const std::map<std::string, std::string>& m) {
     w.Key(k.c_str());
     WriteStr(w, v);
   }
+  w.EndObject();
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// RFC 3339 ("2024-01-01T10:00:00Z", "...00.123+02:00") -> unix ms; nullopt when malformed.
+// Alertmanager's "0001-01-01T00:00:00Z" (no end) gives a negative value.
+std::optional<int64_t> ParseRfc3339(const std::string& s) {
+  int y, mo, d, h, mi;
+  double sec;
+  char rest[16] = {0};
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%lf%15s", &y, &mo, &d, &h, &mi, &sec, rest) < 6) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = 0;
+  int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000 + static_cast<int64_t>(sec * 1000);
+  const std::string zone = rest;
+  if (!zone.empty() && zone != "Z" && zone != "z") {
+    int zh = 0, zm = 0;
+    if (std::sscanf(zone.c_str() + 1, "%2d:%2d", &zh, &zm) != 2 ||
+        (zone[0] != '+' && zone[0] != '-')) {
+      return std::nullopt;
+    }
+    const int64_t offset = (zh * 60 + zm) * 60'000LL;
+    ms += zone[0] == '+' ? -offset : offset;
+  }
+  return ms;
+}
+
+void WriteSilence(JsonWriter& w, const alerting::Silence& s) {
+  w.StartObject();
+  w.Key("id");
+  WriteStr(w, s.id);
+  w.Key("matchers");
+  w.StartArray();
+  for (const auto& m : s.matchers) WriteStr(w, m.ToString());
+  w.EndArray();
+  w.Key("startsAt");
+  WriteStr(w, IsoMs(s.starts_ms));
+  w.Key("endsAt");
+  WriteStr(w, IsoMs(s.ends_ms));
+  w.Key("createdBy");
+  WriteStr(w, s.created_by);
+  w.Key("comment");
+  WriteStr(w, s.comment);
   w.EndObject();
 }
 
@@ -75,11 +134,205 @@ void Api::ListAlerts(std::unique_ptr<Call>& c) {
             } else {
               w.Null();
             }
+            w.Key("source");
+            WriteStr(w, a.source);
+            w.Key("silenced_by");
+            w.StartArray();
+            for (const auto& id : a.silenced_by) WriteStr(w, id);
+            w.EndArray();
+            w.Key("acknowledged_by");
+            if (a.acknowledged_by.empty()) {
+              w.Null();
+            } else {
+              WriteStr(w, a.acknowledged_by);
+            }
             w.EndObject();
           }
           w.EndArray();
           w.EndObject();
         }));
+}
+
+void Api::AckAlert(std::unique_ptr<Call>& c) {
+  if (!alerts_) return ReplyError(c, FailedPrecondition("alerting is not enabled"));
+  const std::string fp(c->params.Get("fingerprint"));
+  const std::string who = Actor(c->req);
+  auto a = alerts_->Acknowledge(fp, who);
+  if (!a.ok()) return ReplyError(c, a.status());
+  // Acknowledging the alert acknowledges its incident: escalation stops there.
+  std::string incident;
+  if (incidents_) {
+    if (auto id = incidents_->IncidentForAlert(fp)) {
+      incidents_->Acknowledge(*id, who).ok();
+      incident = *id;
+    }
+  }
+  Reply(c, 200, Render([&](JsonWriter& w) {
+          w.StartObject();
+          w.Key("fingerprint");
+          WriteStr(w, fp);
+          w.Key("acknowledged_by");
+          WriteStr(w, a->acknowledged_by);
+          w.Key("incident");
+          if (incident.empty()) {
+            w.Null();
+          } else {
+            WriteStr(w, incident);
+          }
+          w.EndObject();
+        }));
+}
+
+void Api::ListSilences(std::unique_ptr<Call>& c) {
+  if (!alerts_) return ReplyError(c, FailedPrecondition("alerting is not enabled"));
+  const auto silences = alerts_->Silences();
+  Reply(c, 200, Render([&](JsonWriter& w) {
+          w.StartObject();
+          w.Key("silences");
+          w.StartArray();
+          for (const auto& s : silences) WriteSilence(w, s);
+          w.EndArray();
+          w.EndObject();
+        }));
+}
+
+void Api::AddSilence(std::unique_ptr<Call>& c) {
+  if (!alerts_) return ReplyError(c, FailedPrecondition("alerting is not enabled"));
+  rapidjson::Document doc;
+  Status st = ParseJson(c->req.body(), doc);
+  if (!st.ok()) return ReplyError(c, st);
+  alerting::Silence s;
+  if (!doc.HasMember("matchers") || !doc["matchers"].IsArray() || doc["matchers"].Empty()) {
+    return ReplyError(c, InvalidArgument("matchers: expected a non-empty array of \"name=value\" "
+                                         "strings or {name, value, isRegex, isEqual} objects"));
+  }
+  for (const auto& m : doc["matchers"].GetArray()) {
+    Result<alerting::Matcher> parsed = InvalidArgument("matchers: bad entry");
+    if (m.IsString()) {
+      parsed = alerting::ParseMatcher(m.GetString());
+    } else if (m.IsObject() && m.HasMember("name") && m["name"].IsString() &&
+               m.HasMember("value") && m["value"].IsString()) {
+      const bool regex = m.HasMember("isRegex") && m["isRegex"].IsBool() && m["isRegex"].GetBool();
+      const bool equal =
+          !m.HasMember("isEqual") || !m["isEqual"].IsBool() || m["isEqual"].GetBool();
+      parsed = alerting::MakeMatcher(m["name"].GetString(), m["value"].GetString(), equal, regex);
+    }
+    if (!parsed.ok()) return ReplyError(c, parsed.status());
+    s.matchers.push_back(std::move(*parsed));
+  }
+  const int64_t now = NowMs();
+  s.starts_ms = now;
+  if (doc.HasMember("startsAt")) {
+    auto t = doc["startsAt"].IsString() ? ParseRfc3339(doc["startsAt"].GetString()) : std::nullopt;
+    if (!t) return ReplyError(c, InvalidArgument("startsAt: expected an RFC 3339 time"));
+    s.starts_ms = *t;
+  }
+  if (doc.HasMember("endsAt")) {
+    auto t = doc["endsAt"].IsString() ? ParseRfc3339(doc["endsAt"].GetString()) : std::nullopt;
+    if (!t) return ReplyError(c, InvalidArgument("endsAt: expected an RFC 3339 time"));
+    s.ends_ms = *t;
+  } else if (doc.HasMember("duration")) {
+    auto d = doc["duration"].IsString()
+                 ? ParseDuration(doc["duration"].GetString())
+                 : Result<std::chrono::milliseconds>(InvalidArgument("expected a string"));
+    if (!d.ok() || d->count() <= 0) {
+      return ReplyError(c, InvalidArgument("duration: expected a positive duration such as 2h"));
+    }
+    s.ends_ms = s.starts_ms + d->count();
+  } else {
+    return ReplyError(c, InvalidArgument("endsAt or duration: one is required"));
+  }
+  s.created_by = OptionalString(doc, "createdBy");
+  if (s.created_by.empty()) s.created_by = Actor(c->req);
+  s.comment = OptionalString(doc, "comment");
+  auto added = alerts_->AddSilence(std::move(s));
+  if (!added.ok()) return ReplyError(c, added.status());
+  Reply(c, 201, Render([&](JsonWriter& w) { WriteSilence(w, *added); }));
+}
+
+void Api::ExpireSilence(std::unique_ptr<Call>& c) {
+  if (!alerts_) return ReplyError(c, FailedPrecondition("alerting is not enabled"));
+  const std::string id(c->params.Get("id"));
+  Status st = alerts_->ExpireSilence(id, Actor(c->req));
+  if (!st.ok()) {
+    return ReplyError(c, st.code() == StatusCode::kFailedPrecondition
+                             ? Status(StatusCode::kAlreadyExists, st.message())
+                             : st);
+  }
+  Reply(c, 200, "{\"id\":" + JsonQuote(id) + ",\"expired\":true}");
+}
+
+void Api::AlertmanagerWebhook(std::unique_ptr<Call>& c) {
+  if (!alerts_) return ReplyError(c, FailedPrecondition("alerting is not enabled"));
+  rapidjson::Document doc;
+  Status st = ParseJson(c->req.body(), doc);
+  if (!st.ok()) return ReplyError(c, st);
+  if (!doc.HasMember("version") || !doc["version"].IsString() ||
+      std::string(doc["version"].GetString()) != "4") {
+    return ReplyError(c,
+                      InvalidArgument("version: expected \"4\" (Alertmanager's webhook format)"));
+  }
+  if (!doc.HasMember("alerts") || !doc["alerts"].IsArray()) {
+    return ReplyError(c, InvalidArgument("alerts: expected an array"));
+  }
+  std::vector<alerting::Alert> alerts;
+  rapidjson::SizeType i = 0;
+  for (const auto& a : doc["alerts"].GetArray()) {
+    const std::string where = "alerts[" + std::to_string(i++) + "]";
+    if (!a.IsObject()) return ReplyError(c, InvalidArgument(where + ": expected an object"));
+    alerting::Alert out;
+    const std::string status =
+        a.HasMember("status") && a["status"].IsString() ? a["status"].GetString() : "";
+    if (status != "firing" && status != "resolved") {
+      return ReplyError(c, InvalidArgument(where + ".status: expected firing or resolved"));
+    }
+    out.state =
+        status == "firing" ? alerting::AlertState::kFiring : alerting::AlertState::kResolved;
+    if (!a.HasMember("labels") || !a["labels"].IsObject()) {
+      return ReplyError(c, InvalidArgument(where + ".labels: expected an object"));
+    }
+    for (const auto& m : a["labels"].GetObject()) {
+      if (!m.value.IsString()) {
+        return ReplyError(
+            c, InvalidArgument(where + ".labels." + m.name.GetString() + ": expected a string"));
+      }
+      out.labels[m.name.GetString()] = m.value.GetString();
+    }
+    if (!out.labels.count("alertname")) {
+      return ReplyError(c, InvalidArgument(where + ".labels.alertname: required"));
+    }
+    if (a.HasMember("annotations") && a["annotations"].IsObject()) {
+      for (const auto& m : a["annotations"].GetObject()) {
+        if (m.value.IsString()) out.annotations[m.name.GetString()] = m.value.GetString();
+      }
+    }
+    out.name = out.labels["alertname"];
+    out.signal = "alertmanager";
+    out.condition = out.annotations.count("summary") ? out.annotations["summary"] : out.name;
+    out.fingerprint = a.HasMember("fingerprint") && a["fingerprint"].IsString() &&
+                              a["fingerprint"].GetStringLength() > 0
+                          ? a["fingerprint"].GetString()
+                          : alerting::Fingerprint(out.labels);
+    const int64_t now = NowMs();
+    std::optional<int64_t> starts, ends;
+    if (a.HasMember("startsAt") && a["startsAt"].IsString()) {
+      starts = ParseRfc3339(a["startsAt"].GetString());
+      if (!starts) {
+        return ReplyError(c, InvalidArgument(where + ".startsAt: expected an RFC 3339 time"));
+      }
+    }
+    if (a.HasMember("endsAt") && a["endsAt"].IsString())
+      ends = ParseRfc3339(a["endsAt"].GetString());
+    out.active_since_ms = starts && *starts > 0 ? *starts : now;
+    out.fired_at_ms = out.active_since_ms;
+    if (out.state == alerting::AlertState::kResolved) {
+      out.resolved_at_ms = ends && *ends > 0 ? *ends : now;
+    }
+    alerts.push_back(std::move(out));
+  }
+  const size_t n = alerts.size();
+  alerts_->Ingest(std::move(alerts));
+  Reply(c, 200, "{\"received\":" + std::to_string(n) + "}");
 }
 
 }  // namespace vigil::http

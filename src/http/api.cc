@@ -232,6 +232,11 @@ Api::Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOpti
   Route(verb::post, "/api/v1/models/{model}/skew", Access::kProtected, &Api::Skew);
   Route(verb::post, "/api/v1/feedback", Access::kProtected, &Api::Feedback);
   Route(verb::get, "/api/v1/alerts", Access::kProtected, &Api::ListAlerts);
+  Route(verb::post, "/api/v1/alerts/{fingerprint}/ack", Access::kProtected, &Api::AckAlert);
+  Route(verb::get, "/api/v1/silences", Access::kProtected, &Api::ListSilences);
+  Route(verb::post, "/api/v1/silences", Access::kProtected, &Api::AddSilence);
+  Route(verb::delete_, "/api/v1/silences/{id}", Access::kProtected, &Api::ExpireSilence);
+  Route(verb::post, "/api/v1/alertmanager", Access::kProtected, &Api::AlertmanagerWebhook);
   Route(verb::post, "/api/v1/incidents", Access::kProtected, &Api::DeclareIncident);
   Route(verb::get, "/api/v1/incidents", Access::kProtected, &Api::ListIncidents);
   Route(verb::get, "/api/v1/incidents/metrics", Access::kProtected, &Api::IncidentFigures);

@@ -103,6 +103,11 @@ class Api {
   void Skew(std::unique_ptr<Call>& c);
   // Alerting (alerting_api.cc).
   void ListAlerts(std::unique_ptr<Call>& c);
+  void AckAlert(std::unique_ptr<Call>& c);
+  void ListSilences(std::unique_ptr<Call>& c);
+  void AddSilence(std::unique_ptr<Call>& c);
+  void ExpireSilence(std::unique_ptr<Call>& c);
+  void AlertmanagerWebhook(std::unique_ptr<Call>& c);
   // Incidents (incidents_api.cc).
   Result<incidents::IncidentManager*> IncidentsOrError();
   void DeclareIncident(std::unique_ptr<Call>& c);

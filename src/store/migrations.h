@@ -12,7 +12,7 @@ struct Migration {
   const char* sql;
 };
 
-inline constexpr std::array<Migration, 4> kMigrations = {{
+inline constexpr std::array<Migration, 5> kMigrations = {{
     {1, R"sql(
 CREATE TABLE model_versions (
   model TEXT NOT NULL,
@@ -102,6 +102,16 @@ CREATE TABLE incident_events (
   text TEXT NOT NULL
 );
 CREATE INDEX incident_events_by_incident ON incident_events (incident_id, id);
+)sql"},
+    {5, R"sql(
+CREATE TABLE silences (
+  id TEXT PRIMARY KEY,
+  matchers TEXT NOT NULL,
+  starts_ms BIGINT NOT NULL,
+  ends_ms BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  comment TEXT NOT NULL
+);
 )sql"},
 }};
 

@@ -266,6 +266,33 @@ class SqliteStore final : public Store, private SqliteConnection {
     return out;
   }
 
+  Status PutSilence(const SilenceRecord& r) override {
+    std::lock_guard lock(mu_);
+    Stmt q(
+        db_,
+        "INSERT OR REPLACE INTO silences (id, matchers, starts_ms, ends_ms, created_by, comment) "
+        "VALUES (?, ?, ?, ?, ?, ?)");
+    q.Bind(1, r.id).Bind(2, r.matchers).Bind(3, r.starts_ms).Bind(4, r.ends_ms);
+    q.Bind(5, r.created_by).Bind(6, r.comment);
+    if (q.Step() != SQLITE_DONE) return Error("storing a silence");
+    return Status::Ok();
+  }
+
+  Result<std::vector<SilenceRecord>> ListSilences(int64_t after_ms) override {
+    std::lock_guard lock(mu_);
+    Stmt q(db_,
+           "SELECT id, matchers, starts_ms, ends_ms, created_by, comment FROM silences "
+           "WHERE ends_ms > ? ORDER BY starts_ms, id");
+    q.Bind(1, after_ms);
+    std::vector<SilenceRecord> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      out.push_back({q.Text(0), q.Text(1), q.Int(2), q.Int(3), q.Text(4), q.Text(5)});
+    }
+    if (rc != SQLITE_DONE) return Error("listing silences");
+    return out;
+  }
+
  private:
   static int64_t Now() { return UnixSeconds(); }
 

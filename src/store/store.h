@@ -84,6 +84,14 @@ struct IncidentRecord {
   std::vector<IncidentEvent> timeline;  // oldest first (filled by GetIncident)
 };
 
+// A silence as stored: matchers one per line ("alertname=X", "model=~ir.*").
+struct SilenceRecord {
+  std::string id;
+  std::string matchers;
+  int64_t starts_ms = 0, ends_ms = 0;
+  std::string created_by, comment;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -118,6 +126,11 @@ class Store {
   virtual Result<std::optional<IncidentRecord>> GetIncident(const std::string& id) = 0;
   // Newest declared first, at most `limit`, without timelines.
   virtual Result<std::vector<IncidentRecord>> ListIncidents(size_t limit) = 0;
+
+  // Creates or replaces a silence (expiring one moves its end).
+  virtual Status PutSilence(const SilenceRecord& silence) = 0;
+  // Silences that end after `after_ms`.
+  virtual Result<std::vector<SilenceRecord>> ListSilences(int64_t after_ms) = 0;
 };
 
 // Opens (creating when missing) `<data_dir>/vigil.db` and applies pending migrations.

@@ -2,6 +2,7 @@
 
 #include "alerting/evaluator.h"
 #include "alerting/rule.h"
+#include "alerting/silence.h"
 
 namespace vigil::alerting {
 namespace {
@@ -196,6 +197,37 @@ TEST(AlertRules, SloSectionIsValidated) {
             std::string::npos);
   auto typo = ParseModelConfigText(base + "slo: {latency_p95: 2}\n", "c.yaml", "m", d);
   EXPECT_NE(typo.status().message().find("did you mean 'latency_p95_ms'"), std::string::npos);
+}
+
+TEST(Silences, MatchersFollowAlertmanager) {
+  auto eq = ParseMatcher("alertname=ModelAccuracyLow");
+  auto ne = ParseMatcher("severity!=info");
+  auto re = ParseMatcher("model=~ir.*");
+  auto nre = ParseMatcher("team!~ml-.*");
+  ASSERT_TRUE(eq.ok() && ne.ok() && re.ok() && nre.ok());
+  std::map<std::string, std::string> labels = {
+      {"alertname", "ModelAccuracyLow"}, {"model", "iris"}, {"severity", "critical"}};
+  EXPECT_TRUE(eq->Matches(labels));
+  EXPECT_TRUE(ne->Matches(labels));
+  EXPECT_TRUE(re->Matches(labels));
+  EXPECT_TRUE(nre->Matches(labels));  // no team label: "" does not match ml-.*
+  labels["model"] = "xiris";
+  EXPECT_FALSE(re->Matches(labels));  // anchored
+  EXPECT_EQ(re->ToString(), "model=~ir.*");
+  EXPECT_FALSE(ParseMatcher("model=~(").ok());
+  EXPECT_FALSE(ParseMatcher("=x").ok());
+  EXPECT_FALSE(ParseMatcher("model").ok());
+
+  Silence s;
+  s.matchers = {*eq, *re};
+  s.starts_ms = 100;
+  s.ends_ms = 200;
+  labels["model"] = "iris";
+  EXPECT_TRUE(s.Matches(labels));
+  EXPECT_TRUE(s.ActiveAt(100));
+  EXPECT_FALSE(s.ActiveAt(200));
+  labels["alertname"] = "Other";
+  EXPECT_FALSE(s.Matches(labels));
 }
 
 }  // namespace

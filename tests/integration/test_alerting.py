@@ -211,3 +211,89 @@ def test_incident_by_hand_through_the_cli_and_bad_input(server):
     assert after["timeline"] == shown["timeline"] and after["status"] == "resolved"
     assert cli(server, "incident", "show", "INC-00000000").returncode == 2
     assert cli(server, "incident", "declare", "--sev", "9", "--title", "x").returncode == 2
+
+
+AM_ALERT = {
+    "version": "4", "groupKey": "{}:{alertname=\"GPUMemoryHigh\"}", "truncatedAlerts": 0,
+    "status": "firing", "receiver": "vigil", "groupLabels": {"alertname": "GPUMemoryHigh"},
+    "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://alertmanager:9093",
+    "alerts": [{
+        "status": "firing",
+        "labels": {"alertname": "GPUMemoryHigh", "severity": "critical", "model": "fraud",
+                   "instance": "gpu-0"},
+        "annotations": {"summary": "GPU memory over 90 %"},
+        "startsAt": "2026-11-23T10:00:00.000+01:00", "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus/graph", "fingerprint": "a1b2c3d4e5f60718"}]}
+
+
+def test_alertmanager_webhook_feeds_alerts_and_incidents(server):
+    r = server.post("/api/v1/alertmanager", AM_ALERT)
+    assert r.status == 200 and r.json() == {"received": 1}
+    a = [x for x in alerts(server, state="firing") if x["name"] == "GPUMemoryHigh"]
+    assert len(a) == 1 and a[0]["source"] == "alertmanager"
+    assert a[0]["fingerprint"] == "a1b2c3d4e5f60718" and a[0]["labels"]["instance"] == "gpu-0"
+    assert a[0]["active_since"] == "2026-11-23T09:00:00Z"
+    inc = server.get("/api/v1/incidents?status=open").json()["incidents"]
+    assert len(inc) == 1 and inc[0]["severity"] == "SEV2" and inc[0]["service"] == "fraud"
+    assert inc[0]["title"] == "GPU memory over 90 %"
+    # Alertmanager sends the same group again: nothing new.
+    assert server.post("/api/v1/alertmanager", AM_ALERT).status == 200
+    assert len(server.get("/api/v1/incidents").json()["incidents"]) == 1
+    resolved = json.loads(json.dumps(AM_ALERT))
+    resolved["status"] = resolved["alerts"][0]["status"] = "resolved"
+    resolved["alerts"][0]["endsAt"] = "2026-11-23T09:30:00Z"
+    assert server.post("/api/v1/alertmanager", resolved).status == 200
+    assert [x for x in alerts(server, state="resolved") if x["name"] == "GPUMemoryHigh"]
+    inc = server.get(f"/api/v1/incidents/{inc[0]['id']}").json()
+    assert inc["status"] == "resolved"
+    for bad, msg in [({"version": "3", "alerts": []}, "version"),
+                     ({"version": "4"}, "alerts"),
+                     ({"version": "4", "alerts": [{"status": "odd", "labels": {}}]}, "status"),
+                     ({"version": "4", "alerts": [{"status": "firing", "labels": {}}]},
+                      "alertname"),
+                     ({"version": "4", "alerts": [{"status": "firing", "labels": {"alertname": "x"},
+                                                   "startsAt": "yesterday"}]}, "startsAt")]:
+        r = server.post("/api/v1/alertmanager", bad)
+        assert r.status == 400 and msg in r.json()["error"], (bad, r)
+
+
+def test_silences_keep_alerts_visible_but_declare_nothing_and_ack(start_server):
+    s = start_server(env=ALERT_ENV)
+    out = cli(s, "alerts", "silence", "-m", "alertname=GPUMemoryHigh", "-m", "model=~fr.*",
+              "--duration", "2h", "--comment", "maintenance")
+    assert out.returncode == 0, out.stderr
+    silence = json.loads(out.stdout)
+    assert silence["id"].startswith("SIL-") and silence["matchers"] == [
+        "alertname=GPUMemoryHigh", "model=~fr.*"]
+    assert s.post("/api/v1/alertmanager", AM_ALERT).status == 200
+    a = [x for x in alerts(s, state="firing") if x["name"] == "GPUMemoryHigh"][0]
+    assert a["silenced_by"] == [silence["id"]]
+    assert s.get("/api/v1/incidents").json()["incidents"] == []  # silenced: no incident
+    # Silences survive a restart (they are in the store).
+    s.stop()
+    s = start_server(env=ALERT_ENV, repo=s.repo, data_dir=s.data_dir)
+    listed = json.loads(cli(s, "alerts", "silences").stdout)["silences"]
+    assert [x["id"] for x in listed] == [silence["id"]] and listed[0]["comment"] == "maintenance"
+    assert cli(s, "alerts", "expire", silence["id"]).returncode == 0
+    assert s.get("/api/v1/silences").json()["silences"] == []
+    assert s.call("DELETE", f"/api/v1/silences/{silence['id']}").status == 409
+    assert s.call("DELETE", "/api/v1/silences/SIL-nope").status == 404
+    # Not silenced any more: a new alert declares an incident; acknowledging the alert
+    # acknowledges the incident.
+    other = json.loads(json.dumps(AM_ALERT))
+    other["alerts"][0]["fingerprint"] = "ffff000011112222"
+    assert s.post("/api/v1/alertmanager", other).status == 200
+    inc = wait_for(lambda: s.get("/api/v1/incidents").json()["incidents"], what="the incident")
+    acked = json.loads(cli(s, "alerts", "ack", "ffff000011112222").stdout)
+    assert acked["incident"] == inc[0]["id"]
+    assert s.get(f"/api/v1/incidents/{inc[0]['id']}").json()["milestones"]["acknowledged"]
+    a = [x for x in alerts(s, state="firing") if x["fingerprint"] == "ffff000011112222"][0]
+    assert a["acknowledged_by"]  # still visible, marked
+    assert s.post("/api/v1/alerts/0000000000000000/ack", {}).status == 404
+    for bad, msg in [({"matchers": [], "duration": "1h"}, "matchers"),
+                     ({"matchers": ["alertname=~("], "duration": "1h"}, "regular expression"),
+                     ({"matchers": ["nonsense"], "duration": "1h"}, "expected name=value"),
+                     ({"matchers": ["a=b"]}, "endsAt or duration"),
+                     ({"matchers": ["a=b"], "duration": "-1h"}, "duration")]:
+        r = s.post("/api/v1/silences", bad)
+        assert r.status == 400 and msg in r.json()["error"], (bad, r)
