@@ -10,9 +10,11 @@
 #include "core/version.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "incidents/escalation.h"
 #include "incidents/incident_manager.h"
 #include "incidents/runbook_actions.h"
 #include "monitor/monitor.h"
+#include "oncall/schedule.h"
 #include "serving/model_actions.h"
 #include "serving/model_manager.h"
 #include "serving/serving_metrics.h"
@@ -129,7 +131,28 @@ int RunServer(const ServerConfig& config) {
     }
     custom_rules = std::move(*rules);
   }
-  incidents::IncidentManager incident_manager(**store, metrics.registry(), config.environment);
+  // Incident time: the wall clock, moved forward by POST /api/v1/test/clock under
+  // --test-clock (escalation after 15/30/60 min is tested that way).
+  std::atomic<int64_t> clock_offset_ms{0};
+  auto now_ms = [&clock_offset_ms] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count() +
+           clock_offset_ms.load();
+  };
+  oncall::OnCallConfig oncall_config = oncall::DefaultOnCallConfig();
+  if (!config.oncall.empty()) {
+    auto loaded = oncall::LoadOnCallFile(config.oncall);
+    if (!loaded.ok()) {
+      LogError("cannot load the on-call file", {{"error", loaded.status().message()}});
+      FlushLogs();
+      return 2;
+    }
+    oncall_config = std::move(*loaded);
+  }
+  incidents::IncidentManager incident_manager(**store, metrics.registry(), config.environment,
+                                              now_ms);
+  incidents::Escalator escalator(incident_manager, oncall_config, now_ms);
   ServingSignals alert_signals(SteadyClock::Instance(), *models, monitor.get());
   ModelManager* manager = models.get();
   auto alerts = std::make_unique<alerting::AlertService>(
@@ -151,11 +174,13 @@ int RunServer(const ServerConfig& config) {
       metrics.registry(), config.environment, &**store);
   ManagerActions model_actions(*models, **store);
   incidents::RunbookActions runbook(
-      model_actions, incident_manager, [manager](const std::string& model) {
+      model_actions, incident_manager,
+      [manager](const std::string& model) {
         auto table = manager->Snapshot();
         auto it = table->find(model);
         return it == table->end() ? std::shared_ptr<const ModelConfig>() : it->second->config;
-      });
+      },
+      [&now_ms] { return now_ms() / 1000; });
   alerts->SetTransitionHandler([&incident_manager, &runbook](const alerting::AlertTransition& t) {
     incident_manager.OnAlert(t);
     runbook.OnAlert(t);
@@ -163,6 +188,14 @@ int RunServer(const ServerConfig& config) {
   http::Api api(*models, metrics, http::ApiKeyAuth(config.api_keys), api_options, monitor.get());
   api.SetAlerts(alerts.get());
   api.SetIncidents(&incident_manager);
+  api.SetOnCall(&escalator, now_ms);
+  if (config.test_clock) {
+    LogWarn("test clock on: POST /api/v1/test/clock moves incident time (never in production)");
+    api.SetTestClock([&clock_offset_ms, &escalator](int64_t advance_ms) {
+      clock_offset_ms.fetch_add(advance_ms);
+      escalator.Tick();
+    });
+  }
 
   http::ServerOptions server_options;
   server_options.host = config.host;
@@ -197,6 +230,7 @@ int RunServer(const ServerConfig& config) {
                             {"load_ms", load_ms}});
   models->StartRolloutEvaluator(config.rollout_eval_interval);
   alerts->Start(config.alert_eval_interval);
+  escalator.Start(config.alert_eval_interval);
   api.SetReady(true);
   if (!config.ready_file.empty()) {
     Status st = WriteReadyFile(config.ready_file, *port);

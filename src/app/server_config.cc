@@ -215,6 +215,13 @@ const std::vector<Setting>& Settings() {
          c.alert_rules = s;
          return Status::Ok();
        }},
+      {"oncall",
+       {"VIGIL_ONCALL"},
+       "on-call schedules and escalation policies (YAML, docs/incidents.md)",
+       [](const std::string& s, ServerConfig& c) -> Status {
+         c.oncall = s;
+         return Status::Ok();
+       }},
       {"alert_eval_interval",
        {"VIGIL_ALERT_EVAL_INTERVAL"},
        "how often alert rules are evaluated (default 15s)",

@@ -204,4 +204,33 @@ int IncidentMetrics(const ServerTarget& server) {
   return 0;
 }
 
+int OnCallWho(const std::string& at, bool json, const ServerTarget& server) {
+  rapidjson::Document doc;
+  if (int rc = Call(server, "GET", "/api/v1/oncall" + (at.empty() ? "" : "?at=" + at), "", doc)) {
+    return rc;
+  }
+  if (json) {
+    Pretty(doc);
+    return 0;
+  }
+  std::printf("on call at %s\n", Str(doc, "at"));
+  for (const auto& s : doc["schedules"].GetArray()) {
+    std::printf("  %-20s %-20s until %s\n", Str(s, "name"),
+                s["on_call"].IsString() ? s["on_call"].GetString() : "(nobody)",
+                Str(s, "shift_ends"));
+  }
+  for (const auto& p : doc["escalation_policies"].GetArray()) {
+    std::printf("escalation policy %s\n", Str(p, "name"));
+    for (const auto& l : p["levels"].GetArray()) {
+      std::string people;
+      for (const auto& x : l["now"].GetArray()) {
+        people += (people.empty() ? "" : ", ") + std::string(x.GetString());
+      }
+      std::printf("  after %4.0f min: %s\n", l["delay_minutes"].GetDouble(),
+                  people.empty() ? "(nobody)" : people.c_str());
+    }
+  }
+  return 0;
+}
+
 }  // namespace vigil::cli

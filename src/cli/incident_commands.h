@@ -24,5 +24,7 @@ int IncidentUpdate(const IncidentArgs& a, const ServerTarget& server);
 int IncidentAck(const IncidentArgs& a, const ServerTarget& server);
 int IncidentPostmortem(const IncidentArgs& a, const ServerTarget& server);
 int IncidentMetrics(const ServerTarget& server);
+// `vigil oncall who [--at TIME] [--json]`.
+int OnCallWho(const std::string& at, bool json, const ServerTarget& server);
 
 }  // namespace vigil::cli

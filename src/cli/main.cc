@@ -142,6 +142,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   serve->add_option("--log-level", log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  bool test_clock = false;
+  serve->add_flag("--test-clock", test_clock,
+                  "Enable POST /api/v1/test/clock to move incident time forward (tests only)");
   serve->footer(vigil::EnvironmentHelp());
 
   // predict
@@ -445,6 +448,15 @@ int main(int argc, char** argv) {
     add_client_options(cmd);
   }
 
+  // oncall
+  auto* oncall = app.add_subcommand("oncall", "On-call schedules and escalation");
+  oncall->require_subcommand(1);
+  auto* oncall_who = oncall->add_subcommand("who", "Who is on call (now, or --at TIME)");
+  std::string oncall_at;
+  oncall_who->add_option("--at", oncall_at, "A time such as 2026-11-23T09:00:00Z");
+  oncall_who->add_flag("--json", json_out, "Print JSON");
+  add_client_options(oncall_who);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -475,6 +487,7 @@ int main(int argc, char** argv) {
     if (!environment.empty()) config.environment = environment;
     if (io_threads > 0) config.io_threads = io_threads;
     if (!log_level.empty()) config.log_level = log_level;
+    if (test_clock) config.test_clock = true;
     if (config.model_repository.empty()) {
       std::cerr << "error: --model-repository: required (or VIGIL_MODEL_REPOSITORY, or "
                    "model_repository in --config)\n";
@@ -630,6 +643,7 @@ int main(int argc, char** argv) {
   }
   if (feedback->parsed()) return vigil::cli::Feedback(feedback_args, target);
   if (skew->parsed()) return vigil::cli::Skew(skew_args, target);
+  if (oncall_who->parsed()) return vigil::cli::OnCallWho(oncall_at, json_out, target);
   if (inc_declare->parsed()) return vigil::cli::IncidentDeclare(inc, target);
   if (inc_list->parsed()) return vigil::cli::IncidentList(inc, target);
   if (inc_show->parsed()) return vigil::cli::IncidentShow(inc, target);

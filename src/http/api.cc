@@ -244,6 +244,8 @@ Api::Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOpti
   Route(verb::get, "/api/v1/incidents/{id}/postmortem", Access::kProtected,
         &Api::IncidentPostmortem);
   Route(verb::post, "/api/v1/incidents/{id}/{action}", Access::kProtected, &Api::IncidentAction);
+  Route(verb::get, "/api/v1/oncall", Access::kProtected, &Api::OnCall);
+  Route(verb::post, "/api/v1/test/clock", Access::kProtected, &Api::AdvanceTestClock);
 }
 
 void Api::Route(verb m, std::string_view pattern, Access a, Fn fn) {

@@ -40,6 +40,7 @@ class AlertService;
 }  // namespace vigil::alerting
 namespace vigil::incidents {
 class IncidentManager;
+class Escalator;
 }  // namespace vigil::incidents
 namespace vigil::http {
 
@@ -55,6 +56,15 @@ class Api {
   void SetAlerts(alerting::AlertService* alerts) { alerts_ = alerts; }
   // Serves /api/v1/incidents (nullable; must outlive the Api). Call before serving.
   void SetIncidents(incidents::IncidentManager* incidents) { incidents_ = incidents; }
+  // Serves /api/v1/oncall; `now_ms` is incident time (unix ms).
+  void SetOnCall(incidents::Escalator* escalator, std::function<int64_t()> now_ms) {
+    escalator_ = escalator;
+    now_ms_ = std::move(now_ms);
+  }
+  // Enables POST /api/v1/test/clock (vigil serve --test-clock only).
+  void SetTestClock(std::function<void(int64_t advance_ms)> advance) {
+    advance_clock_ = std::move(advance);
+  }
 
   // /v2/health/ready and /health answer "ready" only after this is set.
   void SetReady(bool ready) { ready_.store(ready); }
@@ -116,6 +126,8 @@ class Api {
   void GetIncident(std::unique_ptr<Call>& c);
   void IncidentPostmortem(std::unique_ptr<Call>& c);
   void IncidentAction(std::unique_ptr<Call>& c);
+  void OnCall(std::unique_ptr<Call>& c);
+  void AdvanceTestClock(std::unique_ptr<Call>& c);
 
   // Monitoring on the hot path: checks the inputs (a 400 in reject mode) and prepares the
   // sample the monitor gets when the inference succeeds.
@@ -159,6 +171,9 @@ class Api {
   monitor::Monitor* monitor_;
   alerting::AlertService* alerts_ = nullptr;
   incidents::IncidentManager* incidents_ = nullptr;
+  incidents::Escalator* escalator_ = nullptr;
+  std::function<int64_t()> now_ms_;
+  std::function<void(int64_t)> advance_clock_;
   Router<Entry> router_;
   std::atomic<bool> ready_{false};
   std::mutex register_mu_;  // serialises version registration

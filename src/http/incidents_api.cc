@@ -1,10 +1,13 @@
 // The incident endpoints of the Api (docs/incidents.md).
 #include <cmath>
 
+#include "core/duration.h"
 #include "core/strings.h"
 #include "http/api.h"
 #include "http/api_internal.h"
+#include "incidents/escalation.h"
 #include "incidents/incident_manager.h"
+#include "oncall/schedule.h"
 
 namespace vigil::http {
 namespace {
@@ -266,6 +269,93 @@ void Api::IncidentAction(std::unique_ptr<Call>& c) {
   }
   if (!r.ok()) return ReplyError(c, r.status());
   Reply(c, 200, IncidentJson(*r));
+}
+
+void Api::OnCall(std::unique_ptr<Call>& c) {
+  if (!escalator_ || !now_ms_) return ReplyError(c, FailedPrecondition("on-call is not enabled"));
+  int64_t at = now_ms_();
+  if (auto t = QueryValue(c->query, "at")) {
+    auto parsed = oncall::ParseTime(*t);
+    if (!parsed) {
+      return ReplyError(c, InvalidArgument("at: expected a time such as 2026-11-23T09:00:00Z, "
+                                           "got '" +
+                                           *t + "'"));
+    }
+    at = *parsed;
+  }
+  const oncall::OnCallConfig& cfg = escalator_->config();
+  Reply(c, 200, Render([&](JsonWriter& w) {
+          w.StartObject();
+          WriteMs(w, "at", at);
+          w.Key("schedules");
+          w.StartArray();
+          for (const auto& s : cfg.schedules) {
+            w.StartObject();
+            w.Key("name");
+            WriteStr(w, s.name);
+            w.Key("on_call");
+            const std::string who = s.OnCallAt(at);
+            if (who.empty()) {
+              w.Null();
+            } else {
+              WriteStr(w, who);
+            }
+            WriteMs(w, "shift_ends", s.ShiftEndsAt(at));
+            w.EndObject();
+          }
+          w.EndArray();
+          w.Key("escalation_policies");
+          w.StartArray();
+          for (const auto& p : cfg.policies) {
+            w.StartObject();
+            w.Key("name");
+            WriteStr(w, p.name);
+            w.Key("levels");
+            w.StartArray();
+            for (const auto& l : p.levels) {
+              w.StartObject();
+              w.Key("delay_minutes");
+              WriteDouble(w, static_cast<double>(l.delay.count()) / 60000.0);
+              w.Key("targets");
+              w.StartArray();
+              for (const auto& t : l.targets) WriteStr(w, t.kind + ":" + t.name);
+              w.EndArray();
+              w.Key("now");
+              std::vector<std::string> people;
+              for (const auto& t : l.targets) {
+                for (const auto& p2 : cfg.Resolve(t, at)) people.push_back(p2);
+              }
+              WriteStrings(w, people);
+              w.EndObject();
+            }
+            w.EndArray();
+            w.EndObject();
+          }
+          w.EndArray();
+          w.EndObject();
+        }));
+}
+
+void Api::AdvanceTestClock(std::unique_ptr<Call>& c) {
+  if (!advance_clock_) {
+    return ReplyError(c, NotFound("the test clock is off (start vigil serve --test-clock)"));
+  }
+  rapidjson::Document doc;
+  Status st = ParseJson(c->req.body(), doc);
+  if (!st.ok()) return ReplyError(c, st);
+  if (!doc.HasMember("advance") || !doc["advance"].IsString()) {
+    return ReplyError(c, InvalidArgument("advance: expected a duration such as \"15m\""));
+  }
+  auto d = ParseDuration(doc["advance"].GetString());
+  if (!d.ok() || d->count() <= 0) {
+    return ReplyError(c, InvalidArgument("advance: expected a positive duration such as 15m"));
+  }
+  advance_clock_(d->count());
+  Reply(c, 200, Render([&](JsonWriter& w) {
+          w.StartObject();
+          WriteMs(w, "now", now_ms_ ? now_ms_() : 0);
+          w.EndObject();
+        }));
 }
 
 }  // namespace vigil::http

@@ -173,6 +173,14 @@ Result<IncidentRecord> IncidentManager::Acknowledge(const std::string& id,
   return Load(id);
 }
 
+Status IncidentManager::Record(const std::string& id, const std::string& kind,
+                               const std::string& author, const std::string& text) {
+  std::lock_guard lock(mu_);
+  auto r = Load(id);
+  if (!r.ok()) return r.status();
+  return Save(*r, {{now_(), kind, author, text}});
+}
+
 Result<IncidentRecord> IncidentManager::Apply(const std::string& id, const IncidentUpdate& u) {
   std::lock_guard lock(mu_);
   auto loaded = Load(id);

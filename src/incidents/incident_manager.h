@@ -86,6 +86,9 @@ class IncidentManager {
   Result<IncidentRecord> Declare(const DeclareRequest& request);
   Result<IncidentRecord> Apply(const std::string& id, const IncidentUpdate& update);
   Result<IncidentRecord> Acknowledge(const std::string& id, const std::string& author);
+  // Appends one timeline entry (a page, an SLA breach) without changing the incident.
+  Status Record(const std::string& id, const std::string& kind, const std::string& author,
+                const std::string& text);
   Result<IncidentRecord> Get(const std::string& id);
   // Newest first; `status`: "" (all), "open" (not resolved) or a status.
   Result<std::vector<IncidentRecord>> List(const std::string& status, size_t limit);

@@ -297,3 +297,54 @@ def test_silences_keep_alerts_visible_but_declare_nothing_and_ack(start_server):
                      ({"matchers": ["a=b"], "duration": "-1h"}, "duration")]:
         r = s.post("/api/v1/silences", bad)
         assert r.status == 400 and msg in r.json()["error"], (bad, r)
+
+
+ONCALL = """
+schedules:
+  - name: ml-primary
+    layers:
+      - {name: weekly, start: 2026-01-05T09:00:00Z, rotation: 168h, members: [alice, bob]}
+"""
+
+
+def test_pages_the_on_call_and_escalates_until_acknowledged(start_server, tmp_path):
+    oncall = tmp_path / "oncall.yaml"
+    oncall.write_text(ONCALL)
+    s = start_server(env=dict(ALERT_ENV, VIGIL_ONCALL=str(oncall)), args=["--test-clock"],
+                     models=("iris",))
+    who = json.loads(cli(s, "oncall", "who", "--at", "2026-01-06T10:00:00Z", "--json").stdout)
+    assert who["schedules"][0]["on_call"] == "alice"
+    assert who["schedules"][0]["shift_ends"] == "2026-01-12T09:00:00Z"
+    levels = who["escalation_policies"][0]["levels"]
+    assert [l["delay_minutes"] for l in levels] == [0, 15, 30, 60]  # runbook 000's ladder
+    assert levels[0]["now"] == ["alice"] and levels[3]["now"] == ["vp-ai-ml"]
+    assert s.get("/api/v1/oncall?at=soon").status == 400
+
+    inc = json.loads(cli(s, "incident", "declare", "--sev", "2", "--title", "Model down",
+                         "--json").stdout)
+    now = s.get("/api/v1/oncall").json()["at"]
+
+    def pages():
+        return [e["text"] for e in s.get(f"/api/v1/incidents/{inc['id']}").json()["timeline"]
+                if e["kind"] == "page"]
+
+    on_call = s.get("/api/v1/oncall").json()["schedules"][0]["on_call"]
+    assert wait_for(lambda: pages(), what="the first page") == [
+        f"Level 0: notified {on_call} (SEV2, pager, chat)"]
+    r = s.post("/api/v1/test/clock", {"advance": "15m"})
+    assert r.status == 200 and r.json()["now"] > now
+    assert pages()[-1] == "Level 1: escalated to ml-team (SEV2, pager, chat)"
+    timeline = s.get(f"/api/v1/incidents/{inc['id']}").json()["timeline"]
+    assert any(e["kind"] == "sla" and "not acknowledged within 15 min" in e["text"]
+               for e in timeline)
+    s.post("/api/v1/test/clock", {"advance": "15m"})
+    assert pages()[-1] == "Level 2: escalated to ml-engineering-manager (SEV2, pager, chat)"
+    assert cli(s, "incident", "ack", inc["id"]).returncode == 0
+    s.post("/api/v1/test/clock", {"advance": "1h"})
+    assert len(pages()) == 3  # acknowledged: the VP is not paged
+    assert s.post("/api/v1/test/clock", {"advance": "-5m"}).status == 400
+
+
+def test_test_clock_is_off_by_default(server):
+    r = server.post("/api/v1/test/clock", {"advance": "15m"})
+    assert r.status == 404 and "--test-clock" in r.json()["error"]

@@ -1,0 +1,127 @@
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+
+#include <filesystem>
+
+#include "incidents/escalation.h"
+#include "oncall/schedule.h"
+
+namespace vigil::oncall {
+namespace {
+
+constexpr int64_t kHour = 3600'000;
+
+const char* kConfig = R"(
+schedules:
+  - name: primary
+    layers:
+      - name: weekly
+        start: 2026-01-05T09:00:00Z
+        rotation: 168h
+        members: [alice, bob, carol]
+    overrides:
+      - {user: dave, start: 2026-01-13T00:00:00Z, end: 2026-01-14T00:00:00Z}
+escalation_policies:
+  - name: default
+    levels:
+      - {delay: 0m, targets: [schedule:primary]}
+      - {delay: 15m, targets: [user:ml-team]}
+      - {delay: 30m, targets: [user:ml-engineering-manager]}
+      - {delay: 60m, targets: [user:vp-ai-ml]}
+)";
+
+TEST(Schedule, RotatesAtHandoffAndOverridesWin) {
+  auto c = ParseOnCallText(kConfig, "oncall.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const Schedule& s = *c->FindSchedule("primary");
+  const int64_t start = *ParseTime("2026-01-05T09:00:00Z");
+  EXPECT_EQ(s.OnCallAt(start - 1), "");  // before the first handoff
+  EXPECT_EQ(s.OnCallAt(start), "alice");
+  EXPECT_EQ(s.OnCallAt(start + 168 * kHour - 1), "alice");
+  EXPECT_EQ(s.OnCallAt(start + 168 * kHour), "bob");  // the handoff, 09:00 UTC a week on
+  EXPECT_EQ(s.OnCallAt(start + 3 * 168 * kHour), "alice");
+  EXPECT_EQ(s.ShiftEndsAt(start + kHour), start + 168 * kHour);
+  EXPECT_EQ(s.OnCallAt(*ParseTime("2026-01-13T12:00:00Z")), "dave");
+  EXPECT_EQ(s.ShiftEndsAt(*ParseTime("2026-01-13T12:00:00Z")), *ParseTime("2026-01-14T00:00:00Z"));
+  EXPECT_EQ(*ParseTime("2026-01-05T11:00:00+02:00"), start);
+  EXPECT_EQ(c->Resolve({"schedule", "primary"}, start), std::vector<std::string>{"alice"});
+  EXPECT_EQ(c->Resolve({"user", "vp-ai-ml"}, start), std::vector<std::string>{"vp-ai-ml"});
+}
+
+TEST(Schedule, ErrorsNameTheField) {
+  auto bad = [](const std::string& text) {
+    auto r = ParseOnCallText(text, "oncall.yaml");
+    EXPECT_FALSE(r.ok()) << text;
+    return r.status().message();
+  };
+  EXPECT_NE(bad("schedules: [{name: a, layers: [{start: yesterday, members: [x]}]}]")
+                .find("schedules[0].layers[0].start"),
+            std::string::npos);
+  EXPECT_NE(bad("schedules: [{name: a, layers: [{start: 2026-01-01T00:00:00Z, members: []}]}]")
+                .find("members"),
+            std::string::npos);
+  EXPECT_NE(bad("escalation_policies: [{name: p, levels: [{targets: [schedule:none]}]}]")
+                .find("unknown schedule 'none'"),
+            std::string::npos);
+  EXPECT_NE(bad("escalation_policies: [{name: p, levels: [{targets: [team:x]}]}]")
+                .find("schedule:NAME or user:NAME"),
+            std::string::npos);
+  EXPECT_NE(bad("schedules: [{name: a, layers: [{start: 2026-01-01T00:00:00Z, members: [x], "
+                "rotaton: 1h}]}]")
+                .find("did you mean 'rotation'"),
+            std::string::npos);
+  // Without a default policy, runbook 000's ladder is added.
+  auto c = ParseOnCallText("schedules: []\n", "oncall.yaml");
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c->FindPolicy("default"));
+  EXPECT_EQ(c->FindPolicy("default")->levels.size(), 4u);
+  EXPECT_EQ(c->FindPolicy("default")->levels[3].delay, std::chrono::minutes(60));
+}
+
+TEST(Escalator, PagesTheOnCallThenClimbsUntilAcknowledged) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("vigil_escalator_test_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto store = OpenSqliteStore(dir);
+  ASSERT_TRUE(store.ok());
+  prometheus::Registry registry;
+  int64_t now = *ParseTime("2026-01-06T10:00:00Z");
+  auto clock = [&] { return now; };
+  incidents::IncidentManager incidents(**store, registry, "", clock);
+  auto config = ParseOnCallText(kConfig, "oncall.yaml");
+  incidents::Escalator escalator(incidents, *config, clock);
+  auto sev2 = incidents.Declare({"Accuracy below 90 %", "", "SEV2", "iris", "vigil"});
+  auto sev3 = incidents.Declare({"Drift", "", "SEV3", "fraud", "vigil"});
+  ASSERT_TRUE(sev2.ok() && sev3.ok());
+  EXPECT_EQ(escalator.Tick(), 2);  // level 0 of both, at once
+  EXPECT_EQ(escalator.Tick(), 0);  // never twice
+  auto pages = [&](const std::string& id) {
+    std::vector<std::string> out;
+    auto r = incidents.Get(id);  // (a range-for over Get(id)->timeline would dangle)
+    for (const auto& e : r->timeline) {
+      if (e.kind == "page") out.push_back(e.text);
+    }
+    return out;
+  };
+  EXPECT_EQ(pages(sev2->id),
+            std::vector<std::string>{"Level 0: notified alice (SEV2, pager, chat)"});
+  now += 14 * 60'000;
+  EXPECT_EQ(escalator.Tick(), 0);
+  now += 60'000;                   // 15 min
+  EXPECT_EQ(escalator.Tick(), 1);  // SEV2 escalates; SEV3 stays at level 0
+  EXPECT_EQ(pages(sev2->id).back(), "Level 1: escalated to ml-team (SEV2, pager, chat)");
+  EXPECT_EQ(pages(sev3->id).size(), 1u);
+  bool sla = false;
+  auto after = incidents.Get(sev2->id);
+  for (const auto& e : after->timeline) sla = sla || e.kind == "sla";
+  EXPECT_TRUE(sla);  // 15 min unacknowledged: SEV2's response SLA
+  incidents.Acknowledge(sev2->id, "alice").ok();
+  now += 60 * 60'000;
+  EXPECT_EQ(escalator.Tick(), 0);  // acknowledged: no more pages
+  EXPECT_EQ(pages(sev2->id).size(), 2u);
+  store->reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace vigil::oncall
