@@ -233,4 +233,26 @@ int OnCallWho(const std::string& at, bool json, const ServerTarget& server) {
   return 0;
 }
 
+int OnCallHandoff(const std::string& lookback, const std::string& output,
+                  const ServerTarget& server) {
+  rapidjson::Document doc;
+  std::string markdown;
+  if (int rc = Call(server, "GET",
+                    "/api/v1/oncall/handoff" + (lookback.empty() ? "" : "?lookback=" + lookback),
+                    "", doc, &markdown)) {
+    return rc;
+  }
+  if (output.empty()) {
+    std::cout << markdown;
+    return 0;
+  }
+  std::ofstream out(output, std::ios::binary | std::ios::trunc);
+  if (!(out << markdown)) {
+    std::cerr << "error: -o: cannot write " << output << "\n";
+    return kServerError;
+  }
+  std::cerr << "wrote " << output << "\n";
+  return 0;
+}
+
 }  // namespace vigil::cli

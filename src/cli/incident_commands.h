@@ -24,6 +24,9 @@ int IncidentUpdate(const IncidentArgs& a, const ServerTarget& server);
 int IncidentAck(const IncidentArgs& a, const ServerTarget& server);
 int IncidentPostmortem(const IncidentArgs& a, const ServerTarget& server);
 int IncidentMetrics(const ServerTarget& server);
+// `vigil oncall handoff [--lookback 24h] [-o FILE]`.
+int OnCallHandoff(const std::string& lookback, const std::string& output,
+                  const ServerTarget& server);
 // `vigil oncall who [--at TIME] [--json]`.
 int OnCallWho(const std::string& at, bool json, const ServerTarget& server);
 

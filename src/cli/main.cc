@@ -456,6 +456,12 @@ int main(int argc, char** argv) {
   oncall_who->add_option("--at", oncall_at, "A time such as 2026-11-23T09:00:00Z");
   oncall_who->add_flag("--json", json_out, "Print JSON");
   add_client_options(oncall_who);
+  auto* oncall_handoff = oncall->add_subcommand(
+      "handoff", "The shift handoff: on call, open incidents, firing alerts, recent actions");
+  std::string handoff_lookback, handoff_output;
+  oncall_handoff->add_option("--lookback", handoff_lookback, "How far back, e.g. 12h (24h)");
+  oncall_handoff->add_option("-o,--output", handoff_output, "Write to FILE");
+  add_client_options(oncall_handoff);
 
   try {
     app.parse(argc, argv);
@@ -644,6 +650,9 @@ int main(int argc, char** argv) {
   if (feedback->parsed()) return vigil::cli::Feedback(feedback_args, target);
   if (skew->parsed()) return vigil::cli::Skew(skew_args, target);
   if (oncall_who->parsed()) return vigil::cli::OnCallWho(oncall_at, json_out, target);
+  if (oncall_handoff->parsed()) {
+    return vigil::cli::OnCallHandoff(handoff_lookback, handoff_output, target);
+  }
   if (inc_declare->parsed()) return vigil::cli::IncidentDeclare(inc, target);
   if (inc_list->parsed()) return vigil::cli::IncidentList(inc, target);
   if (inc_show->parsed()) return vigil::cli::IncidentShow(inc, target);

@@ -245,6 +245,7 @@ Api::Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOpti
         &Api::IncidentPostmortem);
   Route(verb::post, "/api/v1/incidents/{id}/{action}", Access::kProtected, &Api::IncidentAction);
   Route(verb::get, "/api/v1/oncall", Access::kProtected, &Api::OnCall);
+  Route(verb::get, "/api/v1/oncall/handoff", Access::kProtected, &Api::Handoff);
   Route(verb::post, "/api/v1/test/clock", Access::kProtected, &Api::AdvanceTestClock);
 }
 

@@ -127,6 +127,7 @@ class Api {
   void IncidentPostmortem(std::unique_ptr<Call>& c);
   void IncidentAction(std::unique_ptr<Call>& c);
   void OnCall(std::unique_ptr<Call>& c);
+  void Handoff(std::unique_ptr<Call>& c);
   void AdvanceTestClock(std::unique_ptr<Call>& c);
 
   // Monitoring on the hot path: checks the inputs (a 400 in reject mode) and prepares the

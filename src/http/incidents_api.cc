@@ -1,11 +1,13 @@
 // The incident endpoints of the Api (docs/incidents.md).
 #include <cmath>
 
+#include "alerting/alert_service.h"
 #include "core/duration.h"
 #include "core/strings.h"
 #include "http/api.h"
 #include "http/api_internal.h"
 #include "incidents/escalation.h"
+#include "incidents/handoff.h"
 #include "incidents/incident_manager.h"
 #include "oncall/schedule.h"
 
@@ -356,6 +358,35 @@ void Api::AdvanceTestClock(std::unique_ptr<Call>& c) {
           WriteMs(w, "now", now_ms_ ? now_ms_() : 0);
           w.EndObject();
         }));
+}
+
+void Api::Handoff(std::unique_ptr<Call>& c) {
+  if (!incidents_ || !escalator_ || !now_ms_) {
+    return ReplyError(c, FailedPrecondition("incidents are not enabled"));
+  }
+  incidents::HandoffInput in;
+  in.now_ms = now_ms_();
+  if (auto h = QueryValue(c->query, "lookback")) {
+    auto d = ParseDuration(*h, std::chrono::hours(1));
+    if (!d.ok() || d->count() <= 0) {
+      return ReplyError(c, InvalidArgument("lookback: expected a positive duration such as 12h"));
+    }
+    in.lookback_ms = d->count();
+  }
+  in.oncall = &escalator_->config();
+  auto list = incidents_->List("", 200);
+  if (!list.ok()) return ReplyError(c, list.status());
+  for (const auto& r : *list) {
+    if (r.status != "resolved" || r.resolved_ms >= in.now_ms - in.lookback_ms) {
+      auto full = incidents_->Get(r.id);
+      if (full.ok()) in.incidents.push_back(std::move(*full));
+    }
+  }
+  if (alerts_) {
+    in.alerts = alerts_->Alerts();
+    in.silences = alerts_->Silences();
+  }
+  Reply(c, 200, incidents::HandoffMarkdown(in), "text/markdown; charset=utf-8");
 }
 
 }  // namespace vigil::http

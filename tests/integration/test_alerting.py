@@ -344,6 +344,14 @@ def test_pages_the_on_call_and_escalates_until_acknowledged(start_server, tmp_pa
     assert len(pages()) == 3  # acknowledged: the VP is not paged
     assert s.post("/api/v1/test/clock", {"advance": "-5m"}).status == 400
 
+    handoff = cli(s, "oncall", "handoff")
+    assert handoff.returncode == 0, handoff.stderr
+    md = handoff.stdout
+    assert md.startswith("# Shift handoff")
+    assert "| ml-primary | " in md and inc["id"] in md and "| SEV2 |" in md
+    assert "Level 2: escalated to ml-engineering-manager" in md
+    assert s.get("/api/v1/oncall/handoff?lookback=never").status == 400
+
 
 def test_test_clock_is_off_by_default(server):
     r = server.post("/api/v1/test/clock", {"advance": "15m"})
