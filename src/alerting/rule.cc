@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "core/duration.h"
 #include "core/strings.h"
@@ -18,10 +19,16 @@ struct SignalSpec {
   std::string_view name;
 };
 constexpr SignalSpec kSignals[] = {
-    {Signal::kErrorRate, "error_rate"},     {Signal::kLatency, "latency"},
-    {Signal::kRequestRate, "request_rate"}, {Signal::kAccuracy, "accuracy"},
-    {Signal::kDriftShare, "drift_share"},   {Signal::kBreakerOpen, "breaker_open"},
-    {Signal::kLoadFailure, "load_failure"}, {Signal::kQueueSaturation, "queue_saturation"},
+    {Signal::kErrorRate, "error_rate"},
+    {Signal::kLatency, "latency"},
+    {Signal::kRequestRate, "request_rate"},
+    {Signal::kAccuracy, "accuracy"},
+    {Signal::kDriftShare, "drift_share"},
+    {Signal::kBreakerOpen, "breaker_open"},
+    {Signal::kLoadFailure, "load_failure"},
+    {Signal::kQueueSaturation, "queue_saturation"},
+    {Signal::kAvailabilityBurn, "availability_burn"},
+    {Signal::kLatencyBurn, "latency_burn"},
 };
 
 std::string Fmt(double v) {
@@ -72,9 +79,13 @@ Result<std::map<std::string, std::string>> StringMap(const YAML::Node& n, const 
 
 Result<AlertRule> ParseRule(const YAML::Node& n, const Ctx& ctx) {
   if (!n.IsMap()) return ctx.Error("", "expected a mapping");
-  static const std::vector<std::string_view> kKeys = {
-      "name",      "signal", "model",    "window", "aggregation", "comparator",
-      "threshold", "for",    "severity", "labels", "annotations"};
+  static const std::vector<std::string_view> kKeys = {"name",        "signal",
+                                                      "model",       "window",
+                                                      "aggregation", "comparator",
+                                                      "threshold",   "for",
+                                                      "severity",    "labels",
+                                                      "annotations", "short_window",
+                                                      "objective",   "latency_threshold_ms"};
   for (const auto& kv : n) {
     const std::string key = kv.first.Scalar();
     bool known = false;
@@ -107,7 +118,8 @@ Result<AlertRule> ParseRule(const YAML::Node& n, const Ctx& ctx) {
     if (!scalar("model")) return ctx.Error("model", "expected a model name");
     r.model = n["model"].Scalar();
   }
-  for (auto [key, dst] : {std::pair{"window", &r.window}, std::pair{"for", &r.for_duration}}) {
+  for (auto [key, dst] : {std::pair{"window", &r.window}, std::pair{"for", &r.for_duration},
+                          std::pair{"short_window", &r.short_window}}) {
     if (!n[key].IsDefined()) continue;
     if (!scalar(key)) return ctx.Error(key, "expected a duration such as 5m");
     auto d = ParseDuration(n[key].Scalar(), std::chrono::seconds(1));
@@ -148,6 +160,16 @@ Result<AlertRule> ParseRule(const YAML::Node& n, const Ctx& ctx) {
       }
     }
     if (!ok) return ctx.Error("comparator", "expected >, >=, <, <=, == or !=, got '" + c + "'");
+  }
+  for (auto [key, dst, lo, hi] :
+       {std::tuple{"objective", &r.objective, 0.0, 0.99999},
+        std::tuple{"latency_threshold_ms", &r.latency_threshold_s, 0.0, 1e9}}) {
+    if (!n[key].IsDefined()) continue;
+    double v = 0;
+    if (!scalar(key) || !YAML::convert<double>::decode(n[key], v) || v <= lo || v > hi) {
+      return ctx.Error(key, "expected a number in (" + Fmt(lo) + ", " + Fmt(hi) + "]");
+    }
+    *dst = std::string(key) == "latency_threshold_ms" ? v / 1000.0 : v;
   }
   double threshold = 0;
   if (!scalar("threshold") || !YAML::convert<double>::decode(n["threshold"], threshold)) {
@@ -269,6 +291,36 @@ std::vector<AlertRule> BuiltinRules(const ModelConfig& c) {
       Rule(c, "ModelQueueSaturated", Signal::kQueueSaturation, Comparator::kGreaterEqual,
            slo.queue_saturation, "warning",
            c.name + ": batch queue over " + Fmt(slo.queue_saturation * 100) + " % full"));
+  // Multiwindow burn rates (the SRE workbook): page at 14.4x over 1 h and 5 m, page at 6x
+  // over 6 h and 30 m, ticket at 1x over 3 d and 6 h; for availability and latency.
+  using std::chrono::hours;
+  using std::chrono::minutes;
+  struct Burn {
+    const char* suffix;
+    double factor;
+    std::chrono::milliseconds window, short_window;
+    const char* severity;
+  };
+  const Burn burns[] = {{"Fast", 14.4, hours(1), minutes(5), "critical"},
+                        {"Slow", 6, hours(6), minutes(30), "critical"},
+                        {"Ticket", 1, hours(72), hours(6), "info"}};
+  for (const Burn& b : burns) {
+    for (bool latency : {false, true}) {
+      std::string name = latency ? "ModelLatencyBudgetBurn" : "ModelErrorBudgetBurn";
+      name += b.suffix;
+      const double window_h = std::chrono::duration<double, std::ratio<3600>>(b.window).count();
+      AlertRule r = Rule(c, name, latency ? Signal::kLatencyBurn : Signal::kAvailabilityBurn,
+                         Comparator::kGreater, b.factor, b.severity,
+                         c.name + ": " + (latency ? "latency" : "error") + " budget burning " +
+                             Fmt(b.factor) + "x over " + Fmt(window_h) + " h");
+      r.window = b.window;
+      r.short_window = b.short_window;
+      r.for_duration = std::chrono::milliseconds(0);
+      r.objective = latency ? slo.latency_objective : slo.availability;
+      r.latency_threshold_s = slo.latency_p95_ms / 1000.0;
+      rules.push_back(std::move(r));
+    }
+  }
   for (auto& r : rules) {
     r.annotations["runbook_url"] = "docs/alerting.md#" + r.name;
   }

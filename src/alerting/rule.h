@@ -27,6 +27,10 @@ enum class Signal {
   kBreakerOpen,      // 1 while the production version's breaker is open or half-open
   kLoadFailure,      // 1 while a version of the model failed to load (or its config)
   kQueueSaturation,  // queue depth / max_queue_size of the production version
+  // SLO burn rates: (bad / requests) / (1 - objective), the smaller of two windows
+  // (`window` and `short_window`), so the alert needs both to burn.
+  kAvailabilityBurn,  // bad = errors
+  kLatencyBurn,       // bad = slower than the model's slo.latency_p95_ms
 };
 std::string_view SignalName(Signal s);
 
@@ -40,6 +44,10 @@ struct AlertRule {
   std::string model;  // "" = every model
   std::chrono::milliseconds window{std::chrono::minutes(5)};
   double quantile = 0.95;  // kLatency: the aggregation
+  // Burn rates: the short window and the SLO's objective (e.g. 0.99 good).
+  std::chrono::milliseconds short_window{std::chrono::minutes(5)};
+  double objective = 0.99;
+  double latency_threshold_s = 0.2;  // kLatencyBurn: what "slow" means
   Comparator comparator = Comparator::kGreater;
   double threshold = 0;
   std::chrono::milliseconds for_duration{0};  // condition held this long before firing

@@ -13,7 +13,7 @@ using alerting::Signal;
 using alerting::SignalValue;
 
 // Samples older than this are never needed (the longest window a rule may use).
-constexpr auto kKeep = std::chrono::hours(25);
+constexpr auto kKeep = std::chrono::hours(73);  // the 3-day ticket burn window
 constexpr size_t kMaxSamples = 20000;
 
 }  // namespace
@@ -129,6 +129,49 @@ std::vector<SignalValue> ServingSignals::Read(const alerting::AlertRule& rule) {
           v.value = HistogramQuantile(rule.quantile, newest->bounds, delta);
           if (std::isnan(v.value)) continue;
         }
+        break;
+      }
+      case Signal::kAvailabilityBurn:
+      case Signal::kLatencyBurn: {
+        // The smaller of the two windows' burn rates: both must burn for the alert.
+        double burn = std::numeric_limits<double>::infinity();
+        bool ok = true;
+        for (auto window : {rule.window, rule.short_window}) {
+          auto [newest, start] = Span(name, window);
+          if (!newest || newest == start) {
+            ok = false;
+            break;
+          }
+          const double requests =
+              (newest->success + newest->error) - (start->success + start->error);
+          if (requests <= 0) {
+            ok = false;
+            break;
+          }
+          double bad = 0;
+          if (rule.signal == Signal::kAvailabilityBurn) {
+            bad = newest->error - start->error;
+          } else {
+            // Observations above the threshold: total minus the largest bucket <= it.
+            double total = 0, good = 0;
+            for (size_t i = 0; i < newest->bounds.size(); ++i) {
+              const double d = newest->cumulative[i] -
+                               (i < start->cumulative.size() ? start->cumulative[i] : 0.0);
+              if (newest->bounds[i] <= rule.latency_threshold_s + 1e-12) good = d;
+              total = d;
+            }
+            bad = total - good;
+            if (total <= 0) {
+              ok = false;
+              break;
+            }
+            burn = std::min(burn, (bad / total) / (1 - rule.objective));
+            continue;
+          }
+          burn = std::min(burn, (bad / requests) / (1 - rule.objective));
+        }
+        if (!ok || !std::isfinite(burn)) continue;
+        v.value = burn;
         break;
       }
       case Signal::kAccuracy: {

@@ -438,9 +438,10 @@ std::string CompactNumber(double v) {
 
 Status ParseSlo(const Ctx& ctx, const YAML::Node& n, SloConfig& slo) {
   if (!n.IsMap()) return ctx.Error("slo", "expected a mapping, got " + Ctx::Describe(n));
-  VIGIL_RETURN_IF_ERROR(ctx.CheckKeys(
-      n, "slo",
-      {"latency_p95_ms", "error_rate", "accuracy_min", "queue_saturation", "window", "for"}));
+  VIGIL_RETURN_IF_ERROR(
+      ctx.CheckKeys(n, "slo",
+                    {"latency_p95_ms", "error_rate", "accuracy_min", "queue_saturation",
+                     "availability", "latency_objective", "window", "for"}));
   struct Bound {
     const char* key;
     double* dst;
@@ -449,7 +450,9 @@ Status ParseSlo(const Ctx& ctx, const YAML::Node& n, SloConfig& slo) {
   for (const Bound& b :
        {Bound{"latency_p95_ms", &slo.latency_p95_ms, 0, 1e9},
         Bound{"error_rate", &slo.error_rate, 0, 1}, Bound{"accuracy_min", &slo.accuracy_min, 0, 1},
-        Bound{"queue_saturation", &slo.queue_saturation, 0, 1}}) {
+        Bound{"queue_saturation", &slo.queue_saturation, 0, 1},
+        Bound{"availability", &slo.availability, 0, 0.99999},
+        Bound{"latency_objective", &slo.latency_objective, 0, 0.99999}}) {
     if (!n[b.key].IsDefined()) continue;
     const std::string field = std::string("slo.") + b.key;
     auto v = ctx.Number(n[b.key], field);

@@ -106,10 +106,12 @@ struct MonitorConfig {
 
 // slo: the service levels the built-in alert rules hold the model to (DESIGN.md §4).
 struct SloConfig {
-  double latency_p95_ms = 200;    // runbook 000: p95 < 200 ms
-  double error_rate = 0.01;       // errors / requests
-  double accuracy_min = 0.90;     // runbook 001: accuracy > 90 %
-  double queue_saturation = 0.9;  // queue depth / max_queue_size
+  double latency_p95_ms = 200;      // runbook 000: p95 < 200 ms
+  double error_rate = 0.01;         // errors / requests
+  double accuracy_min = 0.90;       // runbook 001: accuracy > 90 %
+  double queue_saturation = 0.9;    // queue depth / max_queue_size
+  double availability = 0.99;       // SLO objective: share of requests without error
+  double latency_objective = 0.99;  // SLO objective: share under latency_p95_ms
   std::chrono::milliseconds window{std::chrono::minutes(5)};
   std::chrono::milliseconds for_duration{std::chrono::minutes(1)};
 };

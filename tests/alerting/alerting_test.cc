@@ -129,6 +129,16 @@ TEST(AlertRules, BuiltinsFollowTheModelsSlo) {
   EXPECT_DOUBLE_EQ(by["ModelHighLatency"].threshold, 0.2);  // runbook 000's 200 ms
   EXPECT_DOUBLE_EQ(by["ModelHighErrorRate"].threshold, 0.01);
   EXPECT_TRUE(by.count("ModelCircuitBreakerOpen"));
+  // Multiwindow burn rates: 14.4x over 1 h and 5 m, 6x over 6 h and 30 m, 1x over 3 d, 6 h.
+  ASSERT_TRUE(by.count("ModelErrorBudgetBurnFast"));
+  EXPECT_DOUBLE_EQ(by["ModelErrorBudgetBurnFast"].threshold, 14.4);
+  EXPECT_EQ(by["ModelErrorBudgetBurnFast"].window, std::chrono::hours(1));
+  EXPECT_EQ(by["ModelErrorBudgetBurnFast"].short_window, std::chrono::minutes(5));
+  EXPECT_DOUBLE_EQ(by["ModelErrorBudgetBurnFast"].objective, 0.99);
+  EXPECT_DOUBLE_EQ(by["ModelLatencyBudgetBurnSlow"].threshold, 6);
+  EXPECT_EQ(by["ModelLatencyBudgetBurnSlow"].short_window, std::chrono::minutes(30));
+  EXPECT_EQ(by["ModelErrorBudgetBurnTicket"].window, std::chrono::hours(72));
+  EXPECT_EQ(by["ModelErrorBudgetBurnTicket"].severity, "info");
   EXPECT_TRUE(by.count("ModelDataDrift"));
   for (const auto& r : rules) EXPECT_EQ(r.model, "iris");
   c.outputs[0].labels.clear();  // a regressor has no accuracy rule

@@ -356,3 +356,18 @@ def test_pages_the_on_call_and_escalates_until_acknowledged(start_server, tmp_pa
 def test_test_clock_is_off_by_default(server):
     r = server.post("/api/v1/test/clock", {"advance": "15m"})
     assert r.status == 404 and "--test-clock" in r.json()["error"]
+
+
+def test_error_budget_burn_rate_alerts(start_server):
+    s = start_server(env=ALERT_ENV, models=("iris",))
+    for _ in range(10):
+        assert s.post("/v2/models/iris/infer", oip_body([IRIS_ROW])).status == 200
+    for _ in range(20):  # errors: 2 of 3 requests fail, 67x a 99 % SLO's budget
+        assert s.post("/v2/models/iris/infer", oip_body([[1, 2, 3]])).status == 400
+    fast = wait_for(lambda: firing(s, "ModelErrorBudgetBurnFast"), what="the fast burn alert")[0]
+    assert fast["condition"] == "availability_burn > 14.4" and fast["value"] > 14.4
+    assert fast["labels"]["severity"] == "critical"
+    assert firing(s, "ModelErrorBudgetBurnSlow")
+    ticket = wait_for(lambda: firing(s, "ModelErrorBudgetBurnTicket"), what="the ticket")[0]
+    assert ticket["labels"]["severity"] == "info"
+    assert not firing(s, "ModelLatencyBudgetBurnFast")  # iris answers in well under 200 ms
