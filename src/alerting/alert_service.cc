@@ -108,15 +108,34 @@ void AlertService::UpdateSeriesLocked() {
   }
 }
 
+namespace {
+
+// Values read before the evaluation, handed out in rule order: the slow reads (the
+// monitor's windows, the store) happen without the lock that Alerts() needs.
+class ReadAhead final : public SignalSource {
+ public:
+  ReadAhead(const std::vector<AlertRule>& rules, SignalSource& source) {
+    for (const auto& r : rules) values_.push_back(source.Read(r));
+  }
+  std::vector<SignalValue> Read(const AlertRule&) override {
+    return next_ < values_.size() ? std::move(values_[next_++]) : std::vector<SignalValue>();
+  }
+
+ private:
+  std::vector<std::vector<SignalValue>> values_;
+  size_t next_ = 0;
+};
+
+}  // namespace
+
 void AlertService::EvaluateOnce() {
   std::lock_guard eval_lock(eval_mu_);
   std::vector<AlertRule> rules = rules_();
   std::vector<AlertTransition> transitions;
+  ReadAhead values(rules, source_);
   {
-    // The evaluator's state is read by Alerts(): evaluate under the lock. Signal reads
-    // are cheap (counters, gauges and the monitor's windows).
     std::lock_guard lock(mu_);
-    transitions = evaluator_.Evaluate(rules, source_, UnixMs());
+    transitions = evaluator_.Evaluate(rules, values, UnixMs());
     last_rules_ = rules;
     UpdateSeriesLocked();
   }

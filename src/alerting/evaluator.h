@@ -58,7 +58,8 @@ class AlertEvaluator {
   // `clock` gives durations (for `for`); `unix_ms` stamps the alerts.
   explicit AlertEvaluator(const Clock& clock) : clock_(clock) {}
 
-  // One pass; returns the alerts that started firing or resolved.
+  // One pass; returns the alerts that started firing or resolved. Reads each rule's
+  // values exactly once, in the order of `rules`.
   std::vector<AlertTransition> Evaluate(const std::vector<AlertRule>& rules, SignalSource& source,
                                         int64_t unix_ms);
 

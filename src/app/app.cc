@@ -254,9 +254,11 @@ int RunServer(const ServerConfig& config) {
   // handed back while the manager can still retire them. The manager then waits for
   // every version to be released (in-flight batches finish) before it goes.
   server.reset();
-  alerts.reset();   // reads the models and the monitor
-  monitor.reset();  // stores what it still holds
+  alerts.reset();  // reads the models and the monitor
+  // In-flight batches finishing while the manager goes still tap the monitor, and its
+  // rollout evaluator reads the monitor's labels: the monitor goes last.
   models.reset();
+  monitor.reset();  // stores what it still holds
   LogInfo("stopped");
   FlushLogs();
   return 0;

@@ -54,6 +54,11 @@ Result<Api::MonitoredVersion> Api::MonitoredFromPath(Call& c) {
   if (!v.ok()) return v.status();
   if (*v) {
     out.version = **v;
+    bool known = m.ready.count(out.version) > 0;
+    for (const auto& vs : m.versions) known = known || vs.version == out.version;
+    if (!known) {
+      return NotFound("model '" + c.model + "' has no version " + std::to_string(out.version));
+    }
   } else if (m.default_version) {
     out.version = *m.default_version;
   } else {

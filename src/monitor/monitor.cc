@@ -78,7 +78,8 @@ struct Monitor::VersionState {
   std::string model;
   int64_t version = 0;
   std::shared_ptr<const ModelConfig> config;
-  std::unique_ptr<InputValidator> validator;  // counts nothing: the hot path's does
+  std::vector<std::weak_ptr<const ModelConfig>> retired;  // configs replaced by reloads
+  std::unique_ptr<InputValidator> validator;              // counts nothing: the hot path's does
   std::unique_ptr<LiveWindow> window;
   std::shared_ptr<const Profile> reference;
   std::filesystem::path reference_path;
@@ -259,7 +260,14 @@ Monitor::VersionState& Monitor::StateFor(const std::shared_ptr<const ModelConfig
     st = slot.get();
   }
   std::lock_guard lock(st->mu);
+  // Samples tapped before a reload still carry the old config: they must not reset the
+  // window back and forth. A config seen before (and still alive) is an old one.
+  for (const auto& old : st->retired) {
+    if (auto o = old.lock(); o && o == config) return *st;
+  }
   if (st->config != config) {
+    if (st->config) st->retired.push_back(st->config);
+    if (st->retired.size() > 8) st->retired.erase(st->retired.begin());
     // A new config (reload): its rules and bins may differ, so the window restarts.
     st->config = config;
     st->validator = std::make_unique<InputValidator>(*config, nullptr);
@@ -568,9 +576,16 @@ Result<FeedbackResult> Monitor::Feedback(
     keys.push_back(MakePredictionKey(it.prediction_id, it.request_id, it.row));
   auto found = store_->Find(keys);
   if (!found.ok()) return found.status();
+  // The same row twice in one batch: the last label wins, the earlier ones are dropped.
+  std::map<std::pair<std::string, int64_t>, size_t> last_for_row;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if ((*found)[i]) last_for_row[{(*found)[i]->prediction_id, (*found)[i]->row}] = i;
+  }
   std::vector<std::string> unknown, bad;
   struct Resolved {
     VersionState* state;
+    std::shared_ptr<const ModelConfig> config;
+    int64_t version = 0;
     size_t predicted = 0, actual = 0;
     double predicted_value = 0, actual_value = 0;
     bool classification = true;
@@ -582,6 +597,7 @@ Result<FeedbackResult> Monitor::Feedback(
     const FeedbackItem& it = items[i];
     const std::string where = "feedback[" + std::to_string(i) + "]";
     const auto& p = (*found)[i];
+    if (p && last_for_row[{p->prediction_id, p->row}] != i) continue;
     if (!p) {
       unknown.push_back(it.prediction_id.empty()
                             ? where + ": unknown id '" + it.request_id + "' row " +
@@ -639,6 +655,8 @@ Result<FeedbackResult> Monitor::Feedback(
       rec.value = *it.value;
     }
     r.state = &StateFor(config, p->version);
+    r.config = config;
+    r.version = p->version;
     resolved.push_back(r);
     records.push_back(std::move(rec));
   }
@@ -656,7 +674,7 @@ Result<FeedbackResult> Monitor::Feedback(
   }
   // Load each version's window of labels before adding new ones, so none counts twice.
   for (const auto& r : resolved) {
-    auto perf = Performance(r.state->config, r.state->version);
+    auto perf = Performance(r.config, r.version);
     if (!perf.ok()) return perf.status();
   }
   VIGIL_RETURN_IF_ERROR(store_->PutLabels(records));
@@ -671,10 +689,14 @@ Result<FeedbackResult> Monitor::Feedback(
   }
   for (const auto& r : resolved) {
     std::lock_guard lock(r.state->mu);
-    if (r.classification) {
-      r.state->performance->AddClass(r.predicted, r.actual);
-    } else {
-      r.state->performance->AddValue(r.predicted_value, r.actual_value);
+    // A reload may have reset the window meanwhile: it reloads from the store, which
+    // already holds this label, so there is nothing to add then.
+    if (r.state->performance) {
+      if (r.classification) {
+        r.state->performance->AddClass(r.predicted, r.actual);
+      } else {
+        r.state->performance->AddValue(r.predicted_value, r.actual_value);
+      }
     }
     r.state->labels->Increment();
     ++out.accepted;

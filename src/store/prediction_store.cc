@@ -48,6 +48,10 @@ CREATE TABLE labels (
 );
 CREATE INDEX labels_by_version ON labels (model, version, received_ms);
 )sql",
+    // 2: request ids are pruned per model, like the predictions they point at.
+    R"sql(
+ALTER TABLE prediction_requests ADD COLUMN model TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 // --- segment encoding: native little-endian, length-prefixed strings -------------------
@@ -194,7 +198,7 @@ class SqlitePredictionStore final : public PredictionStore, private SqliteConnec
                "VALUES (?, ?, ?, ?, ?, ?)");
       Stmt req(db_,
                "INSERT OR REPLACE INTO prediction_requests (request_id, row_index, prediction_id, "
-               "created_ms) VALUES (?, ?, ?, ?)");
+               "created_ms, model) VALUES (?, ?, ?, ?, ?)");
       if (!seg.ok() || !req.ok()) return Error("preparing the insert");
       for (auto& [model, list] : by_model) {
         std::sort(list.begin(), list.end(),
@@ -218,7 +222,8 @@ class SqlitePredictionStore final : public PredictionStore, private SqliteConnec
           req.Bind(1, p->request_id)
               .Bind(2, p->row)
               .Bind(3, p->prediction_id)
-              .Bind(4, p->created_ms);
+              .Bind(4, p->created_ms)
+              .Bind(5, model);
           if (req.Step() != SQLITE_DONE) return Error("storing a request id");
         }
       }
@@ -345,8 +350,8 @@ class SqlitePredictionStore final : public PredictionStore, private SqliteConnec
       Stmt seg(db_, "DELETE FROM prediction_segments WHERE model = ? AND newest_ms < ?");
       seg.Bind(1, model).Bind(2, cutoff);
       if (seg.Step() != SQLITE_DONE) return Error("pruning predictions");
-      Stmt req(db_, "DELETE FROM prediction_requests WHERE created_ms < ?");
-      req.Bind(1, before_ms);
+      Stmt req(db_, "DELETE FROM prediction_requests WHERE created_ms < ? AND model = ?");
+      req.Bind(1, before_ms).Bind(2, model);
       if (req.Step() != SQLITE_DONE) return Error("pruning request ids");
       Stmt lab(db_, "DELETE FROM labels WHERE model = ? AND received_ms < ?");
       lab.Bind(1, model).Bind(2, before_ms);
