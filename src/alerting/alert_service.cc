@@ -11,15 +11,7 @@
 #include "core/logging.h"
 
 namespace vigil::alerting {
-namespace {
-
-int64_t UnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 AlertService::AlertService(const Clock& clock, SignalSource& source,
                            std::function<std::vector<AlertRule>()> rules,
@@ -27,7 +19,7 @@ AlertService::AlertService(const Clock& clock, SignalSource& source,
                            Store* store)
     : clock_(clock), source_(source), rules_(std::move(rules)), store_(store), evaluator_(clock) {
   if (store_) {
-    auto stored = store_->ListSilences(UnixMs());
+    auto stored = store_->ListSilences(UnixMillis());
     if (stored.ok()) {
       for (const SilenceRecord& r : *stored) {
         Silence s;
@@ -135,7 +127,7 @@ void AlertService::EvaluateOnce() {
   ReadAhead values(rules, source_);
   {
     std::lock_guard lock(mu_);
-    transitions = evaluator_.Evaluate(rules, values, UnixMs());
+    transitions = evaluator_.Evaluate(rules, values, UnixMillis());
     last_rules_ = rules;
     UpdateSeriesLocked();
   }
@@ -143,7 +135,7 @@ void AlertService::EvaluateOnce() {
 }
 
 void AlertService::Deliver(const std::vector<AlertTransition>& transitions) {
-  const int64_t now = UnixMs();
+  const int64_t now = UnixMillis();
   for (const AlertTransition& t : transitions) {
     const Alert& a = t.alert;
     bool silenced = false;
@@ -187,7 +179,7 @@ void AlertService::Ingest(std::vector<Alert> external) {
         Alert resolved = std::move(it->second);
         external_.erase(it);
         resolved.state = AlertState::kResolved;
-        resolved.resolved_at_ms = a.resolved_at_ms ? a.resolved_at_ms : UnixMs();
+        resolved.resolved_at_ms = a.resolved_at_ms ? a.resolved_at_ms : UnixMillis();
         transitions.push_back({resolved, AlertState::kFiring});
         external_resolved_.push_front(std::move(resolved));
         if (external_resolved_.size() > AlertEvaluator::kKeepResolved) {
@@ -239,7 +231,7 @@ Result<Silence> AlertService::AddSilence(Silence s) {
 
 Status AlertService::ExpireSilence(const std::string& id, const std::string& author) {
   std::lock_guard lock(mu_);
-  const int64_t now = UnixMs();
+  const int64_t now = UnixMillis();
   for (Silence& s : silences_) {
     if (s.id != id) continue;
     if (s.ends_ms <= now) return FailedPrecondition("silence " + id + " has already ended");
@@ -265,7 +257,7 @@ Status AlertService::ExpireSilence(const std::string& id, const std::string& aut
 std::vector<Silence> AlertService::Silences() const {
   std::lock_guard lock(mu_);
   std::vector<Silence> out;
-  const int64_t now = UnixMs();
+  const int64_t now = UnixMillis();
   for (const Silence& s : silences_) {
     if (s.ends_ms > now) out.push_back(s);
   }
@@ -279,8 +271,8 @@ Result<Alert> AlertService::Acknowledge(const std::string& fingerprint, const st
   for (Alert& a : active) {
     if (a.fingerprint != fingerprint || a.state == AlertState::kResolved) continue;
     if (!acks_.count(fingerprint))
-      acks_[fingerprint] = {author.empty() ? "unknown" : author, UnixMs()};
-    Decorate(a, UnixMs());
+      acks_[fingerprint] = {author.empty() ? "unknown" : author, UnixMillis()};
+    Decorate(a, UnixMillis());
     return a;
   }
   return NotFound("no active alert with fingerprint '" + fingerprint + "'");
@@ -302,7 +294,7 @@ std::vector<Alert> AlertService::Alerts() const {
     if (a.state == AlertState::kResolved) out.push_back(a);
   }
   out.insert(out.end(), external_resolved_.begin(), external_resolved_.end());
-  const int64_t now = UnixMs();
+  const int64_t now = UnixMillis();
   for (Alert& a : out) Decorate(a, now);
   return out;
 }

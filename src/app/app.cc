@@ -134,12 +134,7 @@ int RunServer(const ServerConfig& config) {
   // Incident time: the wall clock, moved forward by POST /api/v1/test/clock under
   // --test-clock (escalation after 15/30/60 min is tested that way).
   std::atomic<int64_t> clock_offset_ms{0};
-  auto now_ms = [&clock_offset_ms] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-               .count() +
-           clock_offset_ms.load();
-  };
+  auto now_ms = [&clock_offset_ms] { return UnixMillis() + clock_offset_ms.load(); };
   oncall::OnCallConfig oncall_config = oncall::DefaultOnCallConfig();
   if (!config.oncall.empty()) {
     auto loaded = oncall::LoadOnCallFile(config.oncall);

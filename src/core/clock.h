@@ -20,6 +20,13 @@ inline int64_t UnixSeconds() {
       .count();
 }
 
+// Wall-clock milliseconds since the Unix epoch (timestamps of samples, alerts, incidents).
+inline int64_t UnixMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 class Clock {
  public:
   virtual ~Clock() = default;

@@ -2,18 +2,16 @@
 #include <ctime>
 
 #include "alerting/alert_service.h"
+#include "core/clock.h"
 #include "core/duration.h"
 #include "core/strings.h"
 #include "http/api.h"
 #include "http/api_internal.h"
 #include "incidents/incident_manager.h"
+#include "oncall/schedule.h"
 
 namespace vigil::http {
 namespace {
-
-std::string IsoMs(int64_t ms) {
-  return Iso8601(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
-}
 
 void WriteMap(JsonWriter& w, const std::map<std::string, std::string>& m) {
   w.StartObject();
@@ -22,42 +20,6 @@ void WriteMap(JsonWriter& w, const std::map<std::string, std::string>& m) {
     WriteStr(w, v);
   }
   w.EndObject();
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// RFC 3339 ("2024-01-01T10:00:00Z", "...00.123+02:00") -> unix ms; nullopt when malformed.
-// Alertmanager's "0001-01-01T00:00:00Z" (no end) gives a negative value.
-std::optional<int64_t> ParseRfc3339(const std::string& s) {
-  int y, mo, d, h, mi;
-  double sec;
-  char rest[16] = {0};
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%lf%15s", &y, &mo, &d, &h, &mi, &sec, rest) < 6) {
-    return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = 0;
-  int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000 + static_cast<int64_t>(sec * 1000);
-  const std::string zone = rest;
-  if (!zone.empty() && zone != "Z" && zone != "z") {
-    int zh = 0, zm = 0;
-    if (std::sscanf(zone.c_str() + 1, "%2d:%2d", &zh, &zm) != 2 ||
-        (zone[0] != '+' && zone[0] != '-')) {
-      return std::nullopt;
-    }
-    const int64_t offset = (zh * 60 + zm) * 60'000LL;
-    ms += zone[0] == '+' ? -offset : offset;
-  }
-  return ms;
 }
 
 void WriteSilence(JsonWriter& w, const alerting::Silence& s) {
@@ -220,15 +182,16 @@ void Api::AddSilence(std::unique_ptr<Call>& c) {
     if (!parsed.ok()) return ReplyError(c, parsed.status());
     s.matchers.push_back(std::move(*parsed));
   }
-  const int64_t now = NowMs();
+  const int64_t now = UnixMillis();
   s.starts_ms = now;
   if (doc.HasMember("startsAt")) {
-    auto t = doc["startsAt"].IsString() ? ParseRfc3339(doc["startsAt"].GetString()) : std::nullopt;
+    auto t =
+        doc["startsAt"].IsString() ? oncall::ParseTime(doc["startsAt"].GetString()) : std::nullopt;
     if (!t) return ReplyError(c, InvalidArgument("startsAt: expected an RFC 3339 time"));
     s.starts_ms = *t;
   }
   if (doc.HasMember("endsAt")) {
-    auto t = doc["endsAt"].IsString() ? ParseRfc3339(doc["endsAt"].GetString()) : std::nullopt;
+    auto t = doc["endsAt"].IsString() ? oncall::ParseTime(doc["endsAt"].GetString()) : std::nullopt;
     if (!t) return ReplyError(c, InvalidArgument("endsAt: expected an RFC 3339 time"));
     s.ends_ms = *t;
   } else if (doc.HasMember("duration")) {
@@ -313,16 +276,16 @@ void Api::AlertmanagerWebhook(std::unique_ptr<Call>& c) {
                               a["fingerprint"].GetStringLength() > 0
                           ? a["fingerprint"].GetString()
                           : alerting::Fingerprint(out.labels);
-    const int64_t now = NowMs();
+    const int64_t now = UnixMillis();
     std::optional<int64_t> starts, ends;
     if (a.HasMember("startsAt") && a["startsAt"].IsString()) {
-      starts = ParseRfc3339(a["startsAt"].GetString());
+      starts = oncall::ParseTime(a["startsAt"].GetString());
       if (!starts) {
         return ReplyError(c, InvalidArgument(where + ".startsAt: expected an RFC 3339 time"));
       }
     }
     if (a.HasMember("endsAt") && a["endsAt"].IsString())
-      ends = ParseRfc3339(a["endsAt"].GetString());
+      ends = oncall::ParseTime(a["endsAt"].GetString());
     out.active_since_ms = starts && *starts > 0 ? *starts : now;
     out.fired_at_ms = out.active_since_ms;
     if (out.state == alerting::AlertState::kResolved) {

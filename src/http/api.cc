@@ -82,6 +82,10 @@ void WriteStr(JsonWriter& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
+std::string IsoMs(int64_t ms) {
+  return Iso8601(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
+}
+
 std::string Iso8601(std::chrono::system_clock::time_point t) {
   auto secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
@@ -558,9 +562,7 @@ void Api::Submit(std::unique_ptr<Call>& c, VersionHandle handle, std::vector<Ten
         tap->outputs[i] = static_cast<float>(out.AsDouble(i));
       }
       tap->prediction_id = prediction_id;
-      tap->unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+      tap->unix_ms = UnixMillis();
       monitor_->Tap(std::move(*tap));
       tap.reset();
     }

@@ -40,6 +40,8 @@ Result<std::optional<int64_t>> ParseVersion(std::string_view text);
 std::string Render(const std::function<void(JsonWriter&)>& fn);
 void WriteStr(JsonWriter& w, std::string_view s);
 std::string Iso8601(std::chrono::system_clock::time_point t);
+// Iso8601 of unix milliseconds.
+std::string IsoMs(int64_t ms);
 // Who acts: the X-Vigil-Actor header (the CLI sends $USER), else "api".
 std::string Actor(const HttpRequest& req);
 // An optional JSON object body: {} when empty.

@@ -12,10 +12,6 @@
 namespace vigil::http {
 namespace {
 
-std::string IsoMs(int64_t ms) {
-  return Iso8601(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
-}
-
 // ?window=24h (any duration; a bare number is seconds). 0 = the model's default.
 Result<std::chrono::milliseconds> WindowParam(const std::string& query) {
   auto w = QueryValue(query, "window");

@@ -10,17 +10,12 @@
 #include <cctype>
 #include <chrono>
 
+#include "core/clock.h"
 #include "core/ids.h"
 #include "core/logging.h"
 
 namespace vigil::incidents {
 namespace {
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
   // Seconds: one minute to one day, around the SLAs of the severity table.
@@ -75,7 +70,7 @@ std::optional<double> Seconds(int64_t from_ms, int64_t to_ms) {
 
 IncidentManager::IncidentManager(Store& store, prometheus::Registry& registry,
                                  const std::string& environment, NowFn now)
-    : store_(store), now_(now ? std::move(now) : NowFn(WallMs)) {
+    : store_(store), now_(now ? std::move(now) : NowFn(UnixMillis)) {
   if (!environment.empty()) constant_["environment"] = environment;
   total_ = &prometheus::BuildCounter()
                 .Name("incidents_total")

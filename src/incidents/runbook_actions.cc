@@ -2,16 +2,11 @@
 
 #include <chrono>
 
+#include "core/clock.h"
 #include "core/logging.h"
 
 namespace vigil::incidents {
 namespace {
-
-int64_t WallSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string HumanSeconds(int64_t s) {
   if (s < 120) return std::to_string(s) + " s";
@@ -31,7 +26,7 @@ RunbookActions::RunbookActions(ModelActions& models, IncidentManager& incidents,
     : models_(models),
       incidents_(incidents),
       configs_(std::move(configs)),
-      now_(now ? std::move(now) : NowFn(WallSeconds)) {}
+      now_(now ? std::move(now) : NowFn(UnixSeconds)) {}
 
 void RunbookActions::OnAlert(const alerting::AlertTransition& t) {
   const alerting::Alert& a = t.alert;

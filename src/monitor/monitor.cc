@@ -9,16 +9,11 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/clock.h"
 #include "core/logging.h"
 
 namespace vigil::monitor {
 namespace {
-
-int64_t UnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 constexpr auto kWriteEvery = std::chrono::milliseconds(250);
 constexpr size_t kWriteBatch = 4096;
@@ -415,7 +410,7 @@ void Monitor::Run() {
         }
       }
       for (const auto& [model, config] : models) {
-        const int64_t before = UnixMs() - config->monitor.predictions_retention.count();
+        const int64_t before = UnixMillis() - config->monitor.predictions_retention.count();
         Status st = store_->Prune(model, before, config->monitor.max_stored_predictions);
         if (!st.ok()) LogWarn("monitor: pruning failed", {{"error", st.message()}});
       }
@@ -473,7 +468,7 @@ Result<DriftResult> Monitor::Drift(const std::shared_ptr<const ModelConfig>& con
   RefreshReference(st);
   if (!st.reference) return NotFound(config->name + ": " + st.reference_error);
   const int64_t w = window.count() > 0 ? window.count() : config->monitor.drift.window.count();
-  DriftResult r = ComputeDrift(*st.validator, *st.window, *config, UnixMs(), w);
+  DriftResult r = ComputeDrift(*st.validator, *st.window, *config, UnixMillis(), w);
   r.reference = st.reference_path.string();
   return r;
 }
@@ -484,7 +479,7 @@ Result<QualityReport> Monitor::Quality(const std::shared_ptr<const ModelConfig>&
   VersionState& st = StateFor(config, version);
   std::lock_guard lock(st.mu);
   const int64_t w = window.count() > 0 ? window.count() : config->monitor.drift.window.count();
-  WindowCounts c = st.window->Window(UnixMs(), w);
+  WindowCounts c = st.window->Window(UnixMillis(), w);
   QualityReport q;
   q.validation = std::string(ValidationModeName(st.validator->mode()));
   if (!config->monitor.enabled) q.validation = "off";
@@ -592,7 +587,7 @@ Result<FeedbackResult> Monitor::Feedback(
   };
   std::vector<Resolved> resolved;
   std::vector<LabelRecord> records;
-  const int64_t now = UnixMs();
+  const int64_t now = UnixMillis();
   for (size_t i = 0; i < items.size(); ++i) {
     const FeedbackItem& it = items[i];
     const std::string where = "feedback[" + std::to_string(i) + "]";
@@ -729,7 +724,7 @@ void Monitor::RefreshGauges() {
     std::lock_guard lock(states_mu_);
     for (auto& [key, st] : states_) states.push_back(st.get());
   }
-  const int64_t now = UnixMs();
+  const int64_t now = UnixMillis();
   for (VersionState* st : states) {
     std::lock_guard lock(st->mu);
     if (!st->config) continue;

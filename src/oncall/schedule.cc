@@ -73,22 +73,24 @@ EscalationPolicy Runbook000Ladder(const std::string& first_schedule) {
 }  // namespace
 
 std::optional<int64_t> ParseTime(const std::string& s) {
-  int y, mo, d, h, mi, sec;
+  int y, mo, d, h, mi;
+  double sec;  // fractional seconds allowed (Alertmanager sends them)
   char zone[16] = {0};
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%15s", &y, &mo, &d, &h, &mi, &sec, zone) < 6) {
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%lf%15s", &y, &mo, &d, &h, &mi, &sec, zone) < 6) {
     return std::nullopt;
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec < 0 || sec >= 61)
+    return std::nullopt;
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
   tm.tm_mday = d;
   tm.tm_hour = h;
   tm.tm_min = mi;
-  tm.tm_sec = sec;
-  int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000;
+  tm.tm_sec = 0;
+  int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000 + static_cast<int64_t>(sec * 1000);
   const std::string z = zone;
-  if (z.empty() || z == "Z") return ms;
+  if (z.empty() || z == "Z" || z == "z") return ms;
   int zh = 0, zm = 0;
   if ((z[0] != '+' && z[0] != '-') || std::sscanf(z.c_str() + 1, "%2d:%2d", &zh, &zm) != 2) {
     return std::nullopt;

@@ -80,7 +80,7 @@ OnCallConfig DefaultOnCallConfig();
 Result<OnCallConfig> ParseOnCallText(const std::string& text, const std::string& file);
 Result<OnCallConfig> LoadOnCallFile(const std::filesystem::path& file);
 
-// "2026-01-05T09:00:00Z" (or with +hh:mm) -> unix ms.
+// RFC 3339: "2026-01-05T09:00:00Z", "...00.123+02:00" -> unix ms (nullopt when malformed).
 std::optional<int64_t> ParseTime(const std::string& text);
 
 }  // namespace vigil::oncall
