@@ -17,7 +17,12 @@ AlertService::AlertService(const Clock& clock, SignalSource& source,
                            std::function<std::vector<AlertRule>()> rules,
                            prometheus::Registry& registry, const std::string& environment,
                            Store* store)
-    : clock_(clock), source_(source), rules_(std::move(rules)), store_(store), evaluator_(clock) {
+    : clock_(clock),
+      source_(source),
+      rules_(std::move(rules)),
+      store_(store),
+      now_([] { return UnixMillis(); }),
+      evaluator_(clock) {
   if (store_) {
     auto stored = store_->ListSilences(UnixMillis());
     if (stored.ok()) {
@@ -62,6 +67,35 @@ AlertService::~AlertService() {
 void AlertService::SetTransitionHandler(std::function<void(const AlertTransition&)> handler) {
   std::lock_guard lock(eval_mu_);
   on_transition_ = std::move(handler);
+}
+
+void AlertService::SetNotificationPolicy(GroupingConfig grouping,
+                                         std::vector<InhibitRule> inhibit_rules,
+                                         std::function<void(std::vector<AlertGroup>)> on_groups) {
+  std::lock_guard eval_lock(eval_mu_);
+  std::lock_guard lock(mu_);
+  grouper_ = AlertGrouper(std::move(grouping));
+  inhibit_rules_ = std::move(inhibit_rules);
+  on_groups_ = std::move(on_groups);
+}
+
+void AlertService::SetUnixClock(std::function<int64_t()> now) {
+  std::lock_guard eval_lock(eval_mu_);
+  std::lock_guard lock(mu_);
+  now_ = std::move(now);
+}
+
+void AlertService::FlushGroups() {
+  if (!on_groups_) return;
+  std::vector<Alert> alerts;
+  int64_t now;
+  {
+    std::lock_guard lock(mu_);
+    alerts = AlertsLocked();
+    now = now_();
+  }
+  auto due = grouper_.Flush(alerts, now);
+  if (!due.empty()) on_groups_(std::move(due));
 }
 
 void AlertService::Start(std::chrono::milliseconds interval) {
@@ -127,24 +161,27 @@ void AlertService::EvaluateOnce() {
   ReadAhead values(rules, source_);
   {
     std::lock_guard lock(mu_);
-    transitions = evaluator_.Evaluate(rules, values, UnixMillis());
+    transitions = evaluator_.Evaluate(rules, values, now_());
     last_rules_ = rules;
     UpdateSeriesLocked();
   }
   Deliver(transitions);
+  FlushGroups();
 }
 
 void AlertService::Deliver(const std::vector<AlertTransition>& transitions) {
-  const int64_t now = UnixMillis();
   for (const AlertTransition& t : transitions) {
     const Alert& a = t.alert;
-    bool silenced = false;
+    bool silenced = false, inhibited = false;
     {
       std::lock_guard lock(mu_);
-      silenced = SilencedLocked(a, now);
+      silenced = SilencedLocked(a, now_());
+      inhibited = !InhibitedBy(a, ActiveLocked(), inhibit_rules_).empty();
       if (a.state == AlertState::kResolved) acks_.erase(a.fingerprint);
     }
-    LogInfo(a.state == AlertState::kFiring ? (silenced ? "alert firing (silenced)" : "alert firing")
+    LogInfo(a.state == AlertState::kFiring ? (silenced    ? "alert firing (silenced)"
+                                              : inhibited ? "alert firing (inhibited)"
+                                                          : "alert firing")
                                            : "alert resolved",
             {{"alertname", a.name},
              {"fingerprint", a.fingerprint},
@@ -153,9 +190,9 @@ void AlertService::Deliver(const std::vector<AlertTransition>& transitions) {
              {"severity", a.labels.count("severity") ? a.labels.at("severity") : std::string()},
              {"value", a.value},
              {"condition", a.condition}});
-    // A silenced alert declares nothing; its resolution is still passed on (it is a no-op
-    // for an alert nobody heard fire).
-    if (silenced && a.state == AlertState::kFiring) continue;
+    // A silenced or inhibited alert declares nothing; its resolution is still passed on
+    // (it is a no-op for an alert nobody heard fire).
+    if ((silenced || inhibited) && a.state == AlertState::kFiring) continue;
     if (on_transition_) on_transition_(t);
   }
 }
@@ -179,7 +216,7 @@ void AlertService::Ingest(std::vector<Alert> external) {
         Alert resolved = std::move(it->second);
         external_.erase(it);
         resolved.state = AlertState::kResolved;
-        resolved.resolved_at_ms = a.resolved_at_ms ? a.resolved_at_ms : UnixMillis();
+        resolved.resolved_at_ms = a.resolved_at_ms ? a.resolved_at_ms : now_();
         transitions.push_back({resolved, AlertState::kFiring});
         external_resolved_.push_front(std::move(resolved));
         if (external_resolved_.size() > AlertEvaluator::kKeepResolved) {
@@ -190,6 +227,7 @@ void AlertService::Ingest(std::vector<Alert> external) {
     UpdateSeriesLocked();
   }
   Deliver(transitions);
+  FlushGroups();
 }
 
 bool AlertService::SilencedLocked(const Alert& a, int64_t now_ms) const {
@@ -199,8 +237,9 @@ bool AlertService::SilencedLocked(const Alert& a, int64_t now_ms) const {
   return false;
 }
 
-void AlertService::Decorate(Alert& a, int64_t now_ms) const {
+void AlertService::Decorate(Alert& a, int64_t now_ms, const std::vector<Alert>& active) const {
   a.silenced_by.clear();
+  a.inhibited_by = InhibitedBy(a, active, inhibit_rules_);
   if (a.state != AlertState::kResolved) {
     for (const Silence& s : silences_) {
       if (s.ActiveAt(now_ms) && s.Matches(a.labels)) a.silenced_by.push_back(s.id);
@@ -231,7 +270,7 @@ Result<Silence> AlertService::AddSilence(Silence s) {
 
 Status AlertService::ExpireSilence(const std::string& id, const std::string& author) {
   std::lock_guard lock(mu_);
-  const int64_t now = UnixMillis();
+  const int64_t now = now_();
   for (Silence& s : silences_) {
     if (s.id != id) continue;
     if (s.ends_ms <= now) return FailedPrecondition("silence " + id + " has already ended");
@@ -257,7 +296,7 @@ Status AlertService::ExpireSilence(const std::string& id, const std::string& aut
 std::vector<Silence> AlertService::Silences() const {
   std::lock_guard lock(mu_);
   std::vector<Silence> out;
-  const int64_t now = UnixMillis();
+  const int64_t now = now_();
   for (const Silence& s : silences_) {
     if (s.ends_ms > now) out.push_back(s);
   }
@@ -266,20 +305,32 @@ std::vector<Silence> AlertService::Silences() const {
 
 Result<Alert> AlertService::Acknowledge(const std::string& fingerprint, const std::string& author) {
   std::lock_guard lock(mu_);
-  std::vector<Alert> active = evaluator_.Snapshot();
-  for (const auto& [fp, a] : external_) active.push_back(a);
-  for (Alert& a : active) {
-    if (a.fingerprint != fingerprint || a.state == AlertState::kResolved) continue;
+  const std::vector<Alert> active = ActiveLocked();
+  for (Alert a : active) {
+    if (a.fingerprint != fingerprint) continue;
     if (!acks_.count(fingerprint))
-      acks_[fingerprint] = {author.empty() ? "unknown" : author, UnixMillis()};
-    Decorate(a, UnixMillis());
+      acks_[fingerprint] = {author.empty() ? "unknown" : author, now_()};
+    Decorate(a, now_(), active);
     return a;
   }
   return NotFound("no active alert with fingerprint '" + fingerprint + "'");
 }
 
+std::vector<Alert> AlertService::ActiveLocked() const {
+  std::vector<Alert> out;
+  for (Alert& a : evaluator_.Snapshot()) {
+    if (a.state != AlertState::kResolved) out.push_back(std::move(a));
+  }
+  for (const auto& [fp, a] : external_) out.push_back(a);
+  return out;
+}
+
 std::vector<Alert> AlertService::Alerts() const {
   std::lock_guard lock(mu_);
+  return AlertsLocked();
+}
+
+std::vector<Alert> AlertService::AlertsLocked() const {
   std::vector<Alert> own = evaluator_.Snapshot();
   std::vector<Alert> out;
   // Firing, pending, then resolved (newest first), Alertmanager's among Vigil's own.
@@ -294,8 +345,9 @@ std::vector<Alert> AlertService::Alerts() const {
     if (a.state == AlertState::kResolved) out.push_back(a);
   }
   out.insert(out.end(), external_resolved_.begin(), external_resolved_.end());
-  const int64_t now = UnixMillis();
-  for (Alert& a : out) Decorate(a, now);
+  const int64_t now = now_();
+  const std::vector<Alert> active = ActiveLocked();
+  for (Alert& a : out) Decorate(a, now, active);
   return out;
 }
 

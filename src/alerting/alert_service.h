@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "alerting/evaluator.h"
+#include "alerting/grouping.h"
+#include "alerting/inhibition.h"
 #include "alerting/rule.h"
 #include "alerting/signals.h"
 #include "alerting/silence.h"
@@ -45,8 +47,15 @@ class AlertService {
   AlertService(const AlertService&) = delete;
   AlertService& operator=(const AlertService&) = delete;
 
-  // Hears every alert that starts firing (unless silenced) or resolves.
+  // Hears every alert that starts firing (unless silenced or inhibited) or resolves.
   void SetTransitionHandler(std::function<void(const AlertTransition&)> handler);
+  // Inhibition rules, and the grouping whose due notifications go to `on_groups` after
+  // every evaluation (and every Alertmanager delivery). Call before Start().
+  void SetNotificationPolicy(GroupingConfig grouping, std::vector<InhibitRule> inhibit_rules,
+                             std::function<void(std::vector<AlertGroup>)> on_groups);
+  // Unix milliseconds for timestamps, silences and grouping (the server's test clock);
+  // `for` durations stay on `clock`. Call before Start().
+  void SetUnixClock(std::function<int64_t()> now);
   void Start(std::chrono::milliseconds interval);
   void EvaluateOnce();
 
@@ -73,13 +82,21 @@ class AlertService {
   prometheus::Family<prometheus::Gauge>* alerts_family_;
   std::map<std::string, std::string> constant_labels_;
 
-  // Fills silenced_by / acknowledged_*. REQUIRES: mu_ held.
-  void Decorate(Alert& a, int64_t now_ms) const;
+  // Fills silenced_by / inhibited_by / acknowledged_*; `active` are the alerts that may
+  // inhibit. REQUIRES: mu_ held.
+  void Decorate(Alert& a, int64_t now_ms, const std::vector<Alert>& active) const;
+  std::vector<Alert> ActiveLocked() const;  // REQUIRES: mu_ held
+  std::vector<Alert> AlertsLocked() const;  // REQUIRES: mu_ held
+  void FlushGroups();                       // REQUIRES: eval_mu_ held
   bool SilencedLocked(const Alert& a, int64_t now_ms) const;
   void Deliver(const std::vector<AlertTransition>& transitions);
   void UpdateSeriesLocked();
 
   Store* store_;
+  std::function<int64_t()> now_;
+  std::vector<InhibitRule> inhibit_rules_;
+  AlertGrouper grouper_{GroupingConfig{}};  // guarded by eval_mu_
+  std::function<void(std::vector<AlertGroup>)> on_groups_;
   mutable std::mutex mu_;  // guards evaluator_ reads, series_, last_rules_ and below
   AlertEvaluator evaluator_;
   std::map<std::string, Alert> external_;  // by fingerprint: firing Alertmanager alerts

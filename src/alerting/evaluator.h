@@ -41,7 +41,8 @@ struct Alert {
   int64_t active_since_ms = 0, fired_at_ms = 0, resolved_at_ms = 0;
   std::string source = "vigil";  // or "alertmanager" (received through the webhook)
   // Filled when read through AlertService::Alerts().
-  std::vector<std::string> silenced_by;  // ids of the active silences that match it
+  std::vector<std::string> silenced_by;   // ids of the active silences that match it
+  std::vector<std::string> inhibited_by;  // fingerprints of the firing alerts inhibiting it
   std::string acknowledged_by;
   int64_t acknowledged_ms = 0;
 };

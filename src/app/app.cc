@@ -14,6 +14,8 @@
 #include "incidents/incident_manager.h"
 #include "incidents/runbook_actions.h"
 #include "monitor/monitor.h"
+#include "notify/messages.h"
+#include "notify/notifier.h"
 #include "oncall/schedule.h"
 #include "serving/model_actions.h"
 #include "serving/model_manager.h"
@@ -145,8 +147,27 @@ int RunServer(const ServerConfig& config) {
     }
     oncall_config = std::move(*loaded);
   }
+  notify::NotifyConfig notify_config;
+  if (!config.notifications.empty()) {
+    auto loaded = notify::LoadNotifyFile(config.notifications);
+    if (!loaded.ok()) {
+      LogError("cannot load the notifications file", {{"error", loaded.status().message()}});
+      FlushLogs();
+      return 2;
+    }
+    notify_config = std::move(*loaded);
+  }
+  if (notify_config.channels.empty()) {
+    LogInfo(
+        "no notification channels configured: pages and alerts go to the incident timeline "
+        "and the API only (set notifications, docs/alerting.md)");
+  }
+  notify::Notifier notifier(**store, notify_config, notify::MakeHttpSender(), metrics.registry(),
+                            now_ms);
+  notify::IncidentNotifications incident_outbox(notifier);
   incidents::IncidentManager incident_manager(**store, metrics.registry(), config.environment,
                                               now_ms);
+  incident_manager.SetOutbox(&incident_outbox);
   incidents::Escalator escalator(incident_manager, oncall_config, now_ms);
   ServingSignals alert_signals(SteadyClock::Instance(), *models, monitor.get());
   ModelManager* manager = models.get();
@@ -176,6 +197,16 @@ int RunServer(const ServerConfig& config) {
         return it == table->end() ? std::shared_ptr<const ModelConfig>() : it->second->config;
       },
       [&now_ms] { return now_ms() / 1000; });
+  alerts->SetUnixClock(now_ms);
+  alerts->SetNotificationPolicy(
+      notify_config.grouping, notify_config.inhibit_rules,
+      [&notifier, &now_ms](std::vector<alerting::AlertGroup> groups) {
+        for (const auto& g : groups) {
+          Status st = notifier.Enqueue(
+              notify::AlertGroupMessage(g, notifier.config().external_url, now_ms()));
+          if (!st.ok()) LogError("alert notification not queued", {{"error", st.message()}});
+        }
+      });
   alerts->SetTransitionHandler([&incident_manager, &runbook](const alerting::AlertTransition& t) {
     incident_manager.OnAlert(t);
     runbook.OnAlert(t);
@@ -184,6 +215,7 @@ int RunServer(const ServerConfig& config) {
   api.SetAlerts(alerts.get());
   api.SetIncidents(&incident_manager);
   api.SetOnCall(&escalator, now_ms);
+  api.SetNotifier(&notifier);
   if (config.test_clock) {
     LogWarn("test clock on: POST /api/v1/test/clock moves incident time (never in production)");
     api.SetTestClock([&clock_offset_ms, &escalator](int64_t advance_ms) {
@@ -226,6 +258,8 @@ int RunServer(const ServerConfig& config) {
   models->StartRolloutEvaluator(config.rollout_eval_interval);
   alerts->Start(config.alert_eval_interval);
   escalator.Start(config.alert_eval_interval);
+  notifier.Start(
+      std::min<std::chrono::milliseconds>(config.alert_eval_interval, std::chrono::seconds(1)));
   api.SetReady(true);
   if (!config.ready_file.empty()) {
     Status st = WriteReadyFile(config.ready_file, *port);

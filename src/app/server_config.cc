@@ -215,6 +215,14 @@ const std::vector<Setting>& Settings() {
          c.alert_rules = s;
          return Status::Ok();
        }},
+      {"notifications",
+       {"VIGIL_NOTIFICATIONS"},
+       "notification channels (Slack, PagerDuty, webhook), alert grouping and inhibition "
+       "(YAML, docs/alerting.md)",
+       [](const std::string& s, ServerConfig& c) -> Status {
+         c.notifications = s;
+         return Status::Ok();
+       }},
       {"oncall",
        {"VIGIL_ONCALL"},
        "on-call schedules and escalation policies (YAML, docs/incidents.md)",

@@ -41,6 +41,7 @@ struct ServerConfig {
   std::chrono::milliseconds monitor_interval{10'000};
   std::filesystem::path alert_rules;  // custom alert rules (YAML); none by default
   std::chrono::milliseconds alert_eval_interval{15'000};
+  std::filesystem::path notifications;  // channels, grouping, inhibition (YAML)
   std::filesystem::path oncall;  // schedules and escalation policies (YAML)
   bool test_clock = false;       // --test-clock: POST /api/v1/test/clock moves incident time
 };

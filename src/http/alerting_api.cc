@@ -102,6 +102,10 @@ void Api::ListAlerts(std::unique_ptr<Call>& c) {
             w.StartArray();
             for (const auto& id : a.silenced_by) WriteStr(w, id);
             w.EndArray();
+            w.Key("inhibited_by");
+            w.StartArray();
+            for (const auto& fp : a.inhibited_by) WriteStr(w, fp);
+            w.EndArray();
             w.Key("acknowledged_by");
             if (a.acknowledged_by.empty()) {
               w.Null();

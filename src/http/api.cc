@@ -1,4 +1,5 @@
 #include "http/api.h"
+#include "core/clock.h"
 #include "http/api_internal.h"
 
 #include <charconv>
@@ -82,17 +83,31 @@ void WriteStr(JsonWriter& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
-std::string IsoMs(int64_t ms) {
-  return Iso8601(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
+void WriteMs(JsonWriter& w, const char* key, int64_t ms) {
+  w.Key(key);
+  if (ms > 0) {
+    WriteStr(w, IsoMs(ms));
+  } else {
+    w.Null();
+  }
 }
 
+Result<size_t> ParseLimit(std::string_view query, size_t fallback) {
+  auto l = QueryValue(query, "limit");
+  if (!l) return fallback;
+  char* end = nullptr;
+  const long long v = std::strtoll(l->c_str(), &end, 10);
+  if (l->empty() || *end || v <= 0 || v > 10000) {
+    return InvalidArgument("limit: expected an integer in [1, 10000]");
+  }
+  return static_cast<size_t>(v);
+}
+
+std::string IsoMs(int64_t ms) { return FormatUnixMillis(ms); }
+
 std::string Iso8601(std::chrono::system_clock::time_point t) {
-  auto secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return FormatUnixMillis(
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
 }
 
 namespace {
@@ -249,6 +264,8 @@ Api::Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOpti
         &Api::IncidentPostmortem);
   Route(verb::post, "/api/v1/incidents/{id}/{action}", Access::kProtected, &Api::IncidentAction);
   Route(verb::get, "/api/v1/oncall", Access::kProtected, &Api::OnCall);
+  Route(verb::get, "/api/v1/notifications", Access::kProtected, &Api::ListNotifications);
+  Route(verb::post, "/api/v1/notifications/test", Access::kProtected, &Api::TestNotification);
   Route(verb::get, "/api/v1/oncall/handoff", Access::kProtected, &Api::Handoff);
   Route(verb::post, "/api/v1/test/clock", Access::kProtected, &Api::AdvanceTestClock);
 }

@@ -42,6 +42,9 @@ namespace vigil::incidents {
 class IncidentManager;
 class Escalator;
 }  // namespace vigil::incidents
+namespace vigil::notify {
+class Notifier;
+}  // namespace vigil::notify
 namespace vigil::http {
 
 class Api {
@@ -61,6 +64,8 @@ class Api {
     escalator_ = escalator;
     now_ms_ = std::move(now_ms);
   }
+  // Serves /api/v1/notifications (nullable; must outlive the Api). Call before serving.
+  void SetNotifier(notify::Notifier* notifier) { notifier_ = notifier; }
   // Enables POST /api/v1/test/clock (vigil serve --test-clock only).
   void SetTestClock(std::function<void(int64_t advance_ms)> advance) {
     advance_clock_ = std::move(advance);
@@ -127,6 +132,8 @@ class Api {
   void IncidentPostmortem(std::unique_ptr<Call>& c);
   void IncidentAction(std::unique_ptr<Call>& c);
   void OnCall(std::unique_ptr<Call>& c);
+  void ListNotifications(std::unique_ptr<Call>& c);
+  void TestNotification(std::unique_ptr<Call>& c);
   void Handoff(std::unique_ptr<Call>& c);
   void AdvanceTestClock(std::unique_ptr<Call>& c);
 
@@ -173,6 +180,7 @@ class Api {
   alerting::AlertService* alerts_ = nullptr;
   incidents::IncidentManager* incidents_ = nullptr;
   incidents::Escalator* escalator_ = nullptr;
+  notify::Notifier* notifier_ = nullptr;
   std::function<int64_t()> now_ms_;
   std::function<void(int64_t)> advance_clock_;
   Router<Entry> router_;

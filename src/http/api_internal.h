@@ -42,6 +42,10 @@ void WriteStr(JsonWriter& w, std::string_view s);
 std::string Iso8601(std::chrono::system_clock::time_point t);
 // Iso8601 of unix milliseconds.
 std::string IsoMs(int64_t ms);
+// `key`: the ISO 8601 time of unix milliseconds, or null when 0.
+void WriteMs(JsonWriter& w, const char* key, int64_t ms);
+// ?limit=N in [1, 10000], `fallback` when absent.
+Result<size_t> ParseLimit(std::string_view query, size_t fallback);
 // Who acts: the X-Vigil-Actor header (the CLI sends $USER), else "api".
 std::string Actor(const HttpRequest& req);
 // An optional JSON object body: {} when empty.

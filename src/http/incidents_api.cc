@@ -14,15 +14,6 @@
 namespace vigil::http {
 namespace {
 
-void WriteMs(JsonWriter& w, const char* key, int64_t ms) {
-  w.Key(key);
-  if (ms > 0) {
-    WriteStr(w, Iso8601(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms))));
-  } else {
-    w.Null();
-  }
-}
-
 void WriteSeconds(JsonWriter& w, const char* key, std::optional<double> s) {
   w.Key(key);
   if (s) {
@@ -165,16 +156,9 @@ void Api::DeclareIncident(std::unique_ptr<Call>& c) {
 void Api::ListIncidents(std::unique_ptr<Call>& c) {
   auto m = IncidentsOrError();
   if (!m.ok()) return ReplyError(c, m.status());
-  size_t limit = 100;
-  if (auto l = QueryValue(c->query, "limit")) {
-    char* end = nullptr;
-    const long long v = std::strtoll(l->c_str(), &end, 10);
-    if (l->empty() || *end || v <= 0 || v > 10000) {
-      return ReplyError(c, InvalidArgument("limit: expected an integer in [1, 10000]"));
-    }
-    limit = static_cast<size_t>(v);
-  }
-  auto list = (*m)->List(QueryValue(c->query, "status").value_or(""), limit);
+  auto limit = ParseLimit(c->query, 100);
+  if (!limit.ok()) return ReplyError(c, limit.status());
+  auto list = (*m)->List(QueryValue(c->query, "status").value_or(""), *limit);
   if (!list.ok()) return ReplyError(c, list.status());
   Reply(c, 200, Render([&](JsonWriter& w) {
           w.StartObject();

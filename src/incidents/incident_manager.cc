@@ -110,7 +110,11 @@ std::string IncidentManager::NewId() {
 }
 
 Status IncidentManager::Save(IncidentRecord& r, std::vector<IncidentEvent> events) {
-  return store_.PutIncident(r, events);
+  std::vector<NotificationRecord> outbox;
+  if (outbox_) outbox = outbox_->Plan(r, events);
+  VIGIL_RETURN_IF_ERROR(store_.PutIncident(r, events, outbox));
+  if (outbox_ && !outbox.empty()) outbox_->Queued(outbox.size());
+  return Status::Ok();
 }
 
 Result<IncidentRecord> IncidentManager::Load(const std::string& id) {

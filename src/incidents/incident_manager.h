@@ -76,12 +76,26 @@ struct IncidentFigures {
   std::optional<double> mttd, mtta, mttr, mtbf;
 };
 
+// Where an incident's timeline entries become notifications (notify/ implements it):
+// Plan() gives the outbox rows for entries about to be stored, which are stored in the
+// same transaction; Queued() is told how many once they are. Thread-safe.
+class IncidentOutbox {
+ public:
+  virtual ~IncidentOutbox() = default;
+  virtual std::vector<NotificationRecord> Plan(const IncidentRecord& incident,
+                                               const std::vector<IncidentEvent>& events) = 0;
+  virtual void Queued(size_t count) = 0;
+};
+
 class IncidentManager {
  public:
   using NowFn = std::function<int64_t()>;  // unix milliseconds (injectable for tests)
 
   IncidentManager(Store& store, prometheus::Registry& registry, const std::string& environment,
                   NowFn now = nullptr);
+
+  // Call before any thread uses the manager; `outbox` must outlive it.
+  void SetOutbox(IncidentOutbox* outbox) { outbox_ = outbox; }
 
   Result<IncidentRecord> Declare(const DeclareRequest& request);
   Result<IncidentRecord> Apply(const std::string& id, const IncidentUpdate& update);
@@ -106,6 +120,7 @@ class IncidentManager {
   std::string NewId();
 
   Store& store_;
+  IncidentOutbox* outbox_ = nullptr;
   NowFn now_;
   std::mutex mu_;
   // Firing alerts (fingerprints) of each open automatic incident.

@@ -9,31 +9,19 @@
 
 #include "core/duration.h"
 #include "core/strings.h"
+#include "core/yaml_fields.h"
 
 namespace vigil::oncall {
 namespace {
 
-Status Err(const std::string& where, const std::string& msg) {
-  return InvalidArgument(where + ": " + msg);
-}
+Status Err(const std::string& where, const std::string& msg) { return FieldError(where, msg); }
 
 Status CheckKeys(const YAML::Node& n, const std::string& where,
                  const std::vector<std::string_view>& known) {
-  for (const auto& kv : n) {
-    const std::string key = kv.first.Scalar();
-    bool ok = false;
-    for (auto k : known) ok = ok || k == key;
-    if (ok) continue;
-    const std::string hint = ClosestMatch(key, known);
-    return Err(where + "." + key,
-               "unknown key" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-  }
-  return Status::Ok();
+  return CheckYamlKeys(n, where, known);
 }
 
-bool Scalar(const YAML::Node& n, const char* key) {
-  return n[key].IsDefined() && n[key].IsScalar();
-}
+bool Scalar(const YAML::Node& n, const char* key) { return HasScalar(n, key); }
 
 Result<int64_t> Time(const YAML::Node& n, const char* key, const std::string& where) {
   if (!Scalar(n, key))

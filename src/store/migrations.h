@@ -12,7 +12,7 @@ struct Migration {
   const char* sql;
 };
 
-inline constexpr std::array<Migration, 5> kMigrations = {{
+inline constexpr std::array<Migration, 6> kMigrations = {{
     {1, R"sql(
 CREATE TABLE model_versions (
   model TEXT NOT NULL,
@@ -112,6 +112,23 @@ CREATE TABLE silences (
   created_by TEXT NOT NULL,
   comment TEXT NOT NULL
 );
+)sql"},
+    {6, R"sql(
+CREATE TABLE notifications (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  channel TEXT NOT NULL,
+  dedup_key TEXT NOT NULL,
+  event TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts BIGINT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  next_attempt_ms BIGINT NOT NULL,
+  sent_ms BIGINT NOT NULL,
+  last_error TEXT NOT NULL
+);
+CREATE INDEX notifications_due ON notifications (state, next_attempt_ms);
 )sql"},
 }};
 

@@ -209,7 +209,8 @@ class SqliteStore final : public Store, private SqliteConnection {
     return out;
   }
 
-  Status PutIncident(const IncidentRecord& r, const std::vector<IncidentEvent>& events) override {
+  Status PutIncident(const IncidentRecord& r, const std::vector<IncidentEvent>& events,
+                     const std::vector<NotificationRecord>& outbox) override {
     std::lock_guard lock(mu_);
     return Transaction([&]() -> Status {
       Stmt q(db_,
@@ -233,7 +234,7 @@ class SqliteStore final : public Store, private SqliteConnection {
         e.Bind(1, r.id).Bind(2, ev.at_ms).Bind(3, ev.kind).Bind(4, ev.author).Bind(5, ev.text);
         if (e.Step() != SQLITE_DONE) return Error("appending to an incident's timeline");
       }
-      return Status::Ok();
+      return InsertNotificationsLocked(outbox);
     });
   }
 
@@ -293,6 +294,48 @@ class SqliteStore final : public Store, private SqliteConnection {
     return out;
   }
 
+  Status EnqueueNotifications(const std::vector<NotificationRecord>& messages) override {
+    std::lock_guard lock(mu_);
+    return Transaction([&] { return InsertNotificationsLocked(messages); });
+  }
+
+  Result<std::vector<NotificationRecord>> DueNotifications(int64_t now_ms, size_t limit) override {
+    std::lock_guard lock(mu_);
+    Stmt q(db_, (std::string(kNotificationSelect) +
+                 " WHERE state = 'pending' AND next_attempt_ms <= ? ORDER BY id LIMIT ?")
+                    .c_str());
+    q.Bind(1, now_ms).Bind(2, static_cast<int64_t>(limit));
+    return ReadNotifications(q);
+  }
+
+  Status UpdateNotification(const NotificationRecord& m) override {
+    std::lock_guard lock(mu_);
+    Stmt q(db_,
+           "UPDATE notifications SET state = ?, attempts = ?, next_attempt_ms = ?, sent_ms = ?, "
+           "last_error = ? WHERE id = ?");
+    q.Bind(1, m.state).Bind(2, m.attempts).Bind(3, m.next_attempt_ms).Bind(4, m.sent_ms);
+    q.Bind(5, m.last_error).Bind(6, m.id);
+    if (q.Step() != SQLITE_DONE) return Error("updating a notification");
+    return Status::Ok();
+  }
+
+  Result<std::vector<NotificationRecord>> ListNotifications(const std::string& state,
+                                                            size_t limit) override {
+    std::lock_guard lock(mu_);
+    Stmt q(db_, (std::string(kNotificationSelect) +
+                 " WHERE (? = '' OR state = ?) ORDER BY id DESC LIMIT ?")
+                    .c_str());
+    q.Bind(1, state).Bind(2, state).Bind(3, static_cast<int64_t>(limit));
+    return ReadNotifications(q);
+  }
+
+  Result<std::optional<int64_t>> NextNotificationDue() override {
+    std::lock_guard lock(mu_);
+    Stmt q(db_, "SELECT MIN(next_attempt_ms) FROM notifications WHERE state = 'pending'");
+    if (q.Step() != SQLITE_ROW) return Error("reading the outbox");
+    return q.OptInt(0);
+  }
+
  private:
   static int64_t Now() { return UnixSeconds(); }
 
@@ -300,6 +343,50 @@ class SqliteStore final : public Store, private SqliteConnection {
       "SELECT id, title, description, severity, status, service, created_by, automatic, "
       "commander, communications_lead, technical_lead, responders, alerts, started_ms, "
       "detected_ms, declared_ms, acknowledged_ms, mitigated_ms, resolved_ms FROM incidents";
+
+  static constexpr const char* kNotificationSelect =
+      "SELECT id, channel, dedup_key, event, subject, body, state, attempts, created_ms, "
+      "next_attempt_ms, sent_ms, last_error FROM notifications";
+
+  Result<std::vector<NotificationRecord>> ReadNotifications(Stmt& q) {
+    std::vector<NotificationRecord> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      NotificationRecord m;
+      m.id = q.Int(0);
+      m.channel = q.Text(1);
+      m.dedup_key = q.Text(2);
+      m.event = q.Text(3);
+      m.subject = q.Text(4);
+      m.body = q.Text(5);
+      m.state = q.Text(6);
+      m.attempts = q.Int(7);
+      m.created_ms = q.Int(8);
+      m.next_attempt_ms = q.Int(9);
+      m.sent_ms = q.Int(10);
+      m.last_error = q.Text(11);
+      out.push_back(std::move(m));
+    }
+    if (rc != SQLITE_DONE) return Error("reading the outbox");
+    return out;
+  }
+
+  // REQUIRES: mu_ held, inside a transaction.
+  Status InsertNotificationsLocked(const std::vector<NotificationRecord>& messages) {
+    if (messages.empty()) return Status::Ok();
+    Stmt q(db_,
+           "INSERT INTO notifications (channel, dedup_key, event, subject, body, state, "
+           "attempts, created_ms, next_attempt_ms, sent_ms, last_error) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (const NotificationRecord& m : messages) {
+      q.Reset();
+      q.Bind(1, m.channel).Bind(2, m.dedup_key).Bind(3, m.event).Bind(4, m.subject);
+      q.Bind(5, m.body).Bind(6, m.state).Bind(7, m.attempts).Bind(8, m.created_ms);
+      q.Bind(9, m.next_attempt_ms).Bind(10, m.sent_ms).Bind(11, m.last_error);
+      if (q.Step() != SQLITE_DONE) return Error("queueing a notification");
+    }
+    return Status::Ok();
+  }
 
   static std::string Join(const std::vector<std::string>& v) {
     std::string s;

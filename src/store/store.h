@@ -92,6 +92,22 @@ struct SilenceRecord {
   std::string created_by, comment;
 };
 
+// One message in the notification outbox (notify/ owns its meaning). `body` is the
+// rendered request body; the channel's URL and headers come from the configuration when
+// it is sent, so a rotated webhook URL applies to messages already queued.
+struct NotificationRecord {
+  int64_t id = 0;         // assigned by the store, increasing
+  std::string channel;    // the configured channel's name
+  std::string dedup_key;  // the same for every message about one incident or alert group
+  std::string event;      // trigger | acknowledge | resolve | info
+  std::string subject;    // what it is about: INC-..., or the alert group
+  std::string body;
+  std::string state = "pending";  // pending | sent | failed
+  int64_t attempts = 0;
+  int64_t created_ms = 0, next_attempt_ms = 0, sent_ms = 0;
+  std::string last_error;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -118,10 +134,11 @@ class Store {
   // Newest first, at most `limit`.
   virtual Result<std::vector<HistoryEntry>> History(const std::string& model, size_t limit) = 0;
 
-  // Creates or updates the incident (its timeline field is ignored) and appends `events`
-  // to its timeline, atomically.
+  // Creates or updates the incident (its timeline field is ignored), appends `events` to
+  // its timeline and queues `outbox`, atomically: a page recorded is a page sent.
   virtual Status PutIncident(const IncidentRecord& incident,
-                             const std::vector<IncidentEvent>& events) = 0;
+                             const std::vector<IncidentEvent>& events,
+                             const std::vector<NotificationRecord>& outbox) = 0;
   // With its timeline; nullopt when unknown.
   virtual Result<std::optional<IncidentRecord>> GetIncident(const std::string& id) = 0;
   // Newest declared first, at most `limit`, without timelines.
@@ -131,6 +148,19 @@ class Store {
   virtual Status PutSilence(const SilenceRecord& silence) = 0;
   // Silences that end after `after_ms`.
   virtual Result<std::vector<SilenceRecord>> ListSilences(int64_t after_ms) = 0;
+
+  // The notification outbox. Enqueue assigns ids and keeps the messages' order.
+  virtual Status EnqueueNotifications(const std::vector<NotificationRecord>& messages) = 0;
+  // Pending messages whose next attempt is due at `now_ms`, oldest first, at most `limit`.
+  virtual Result<std::vector<NotificationRecord>> DueNotifications(int64_t now_ms,
+                                                                   size_t limit) = 0;
+  // Stores a delivery attempt's outcome (state, attempts, next attempt, sent, error).
+  virtual Status UpdateNotification(const NotificationRecord& message) = 0;
+  // Newest first; `state` "" for all.
+  virtual Result<std::vector<NotificationRecord>> ListNotifications(const std::string& state,
+                                                                    size_t limit) = 0;
+  // When the next pending message is due (nullopt when none is pending).
+  virtual Result<std::optional<int64_t>> NextNotificationDue() = 0;
 };
 
 // Opens (creating when missing) `<data_dir>/vigil.db` and applies pending migrations.
