@@ -218,8 +218,13 @@ int RunServer(const ServerConfig& config) {
   api.SetNotifier(&notifier);
   if (config.test_clock) {
     LogWarn("test clock on: POST /api/v1/test/clock moves incident time (never in production)");
-    api.SetTestClock([&clock_offset_ms, &escalator](int64_t advance_ms) {
+    // Moving the clock runs what time drives, in order: escalations due by then, an alert
+    // evaluation (with its grouping), the escalations that evaluation made due. Tests set
+    // a long alert_eval_interval and step the pipeline through this deterministically.
+    api.SetTestClock([&clock_offset_ms, &escalator, &alerts](int64_t advance_ms) {
       clock_offset_ms.fetch_add(advance_ms);
+      escalator.Tick();
+      alerts->EvaluateOnce();
       escalator.Tick();
     });
   }

@@ -333,8 +333,9 @@ void Api::AdvanceTestClock(std::unique_ptr<Call>& c) {
     return ReplyError(c, InvalidArgument("advance: expected a duration such as \"15m\""));
   }
   auto d = ParseDuration(doc["advance"].GetString());
-  if (!d.ok() || d->count() <= 0) {
-    return ReplyError(c, InvalidArgument("advance: expected a positive duration such as 15m"));
+  if (!d.ok() || d->count() < 0) {
+    return ReplyError(c, InvalidArgument("advance: expected a duration such as 15m (0s runs "
+                                         "the alert evaluation and escalations now)"));
   }
   advance_clock_(d->count());
   Reply(c, 200, Render([&](JsonWriter& w) {

@@ -162,3 +162,63 @@ def oip_body(rows, name="input", datatype="FP32", **extra):
                         "data": rows}]}
     body.update(extra)
     return body
+
+
+class Receiver:
+    """A real local HTTP receiver for notifications (Slack, PagerDuty, webhooks).
+
+    Records every POST as (path, parsed JSON body). `fail[path] = n` answers the next n
+    requests to that path with 503, as a receiver that is down for a while; `down = True`
+    answers every request with 503 until it is set back."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        self.requests = []
+        self.fail = {}
+        self.down = False
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    failing = receiver.down or receiver.fail.get(self.path, 0) > 0
+                    if failing and not receiver.down:
+                        receiver.fail[self.path] -= 1
+                    if not failing:
+                        receiver.requests.append((self.path, json.loads(body),
+                                                  dict(self.headers)))
+                self.send_response(503 if failing else 202)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def received(self, path):
+        with self.lock:
+            return [body for p, body, _ in self.requests if p == path]
+
+    def headers(self, path):
+        with self.lock:
+            return [h for p, _, h in self.requests if p == path]
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
