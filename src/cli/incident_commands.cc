@@ -256,3 +256,48 @@ int OnCallHandoff(const std::string& lookback, const std::string& output,
 }
 
 }  // namespace vigil::cli
+
+namespace vigil::cli {
+
+int NotificationsList(const std::string& state, bool json, const ServerTarget& server) {
+  rapidjson::Document doc;
+  const std::string path = "/api/v1/notifications" + (state.empty() ? "" : "?state=" + state);
+  if (int rc = Call(server, "GET", path, "", doc)) return rc;
+  if (json) {
+    Pretty(doc);
+    return 0;
+  }
+  std::printf("channels:");
+  for (const auto& c : doc["channels"].GetArray()) {
+    std::printf(" %s (%s)", Str(c, "name"), Str(c, "type"));
+  }
+  std::printf("%s\n", doc["channels"].Empty() ? " none configured" : "");
+  std::printf("%-6s %-8s %-14s %-12s %-26s %8s  %s\n", "ID", "STATE", "CHANNEL", "EVENT", "SUBJECT",
+              "ATTEMPTS", "LAST ERROR");
+  for (const auto& m : doc["notifications"].GetArray()) {
+    std::printf("%-6lld %-8s %-14s %-12s %-26s %8lld  %s\n",
+                static_cast<long long>(m["id"].GetInt64()), Str(m, "state"), Str(m, "channel"),
+                Str(m, "event"), Str(m, "subject"),
+                static_cast<long long>(m["attempts"].GetInt64()),
+                m["last_error"].IsString() ? m["last_error"].GetString() : "");
+  }
+  return 0;
+}
+
+int NotificationsTest(const std::string& channel, const std::string& text,
+                      const ServerTarget& server) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.StartObject();
+  w.Key("channel");
+  w.String(channel.c_str());
+  w.Key("text");
+  w.String(text.c_str());
+  w.EndObject();
+  rapidjson::Document doc;
+  if (int rc = Call(server, "POST", "/api/v1/notifications/test", sb.GetString(), doc)) return rc;
+  std::printf("queued a test message for %s (see `vigil notifications list`)\n", channel.c_str());
+  return 0;
+}
+
+}  // namespace vigil::cli

@@ -29,5 +29,10 @@ int OnCallHandoff(const std::string& lookback, const std::string& output,
                   const ServerTarget& server);
 // `vigil oncall who [--at TIME] [--json]`.
 int OnCallWho(const std::string& at, bool json, const ServerTarget& server);
+// `vigil notifications list [--state S] [--json]`: the channels and the outbox.
+int NotificationsList(const std::string& state, bool json, const ServerTarget& server);
+// `vigil notifications test CHANNEL [--text T]`: queues a test message to one channel.
+int NotificationsTest(const std::string& channel, const std::string& text,
+                      const ServerTarget& server);
 
 }  // namespace vigil::cli

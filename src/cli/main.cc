@@ -463,6 +463,23 @@ int main(int argc, char** argv) {
   oncall_handoff->add_option("-o,--output", handoff_output, "Write to FILE");
   add_client_options(oncall_handoff);
 
+  // notifications
+  auto* notifications =
+      app.add_subcommand("notifications", "Notification channels and the delivery outbox");
+  notifications->require_subcommand(1);
+  auto* notifications_list =
+      notifications->add_subcommand("list", "Configured channels and recent notifications");
+  std::string notification_state, notification_channel, notification_text;
+  notifications_list->add_option("--state", notification_state, "pending, sent or failed")
+      ->check(CLI::IsMember({"pending", "sent", "failed"}));
+  notifications_list->add_flag("--json", json_out, "Print JSON");
+  add_client_options(notifications_list);
+  auto* notifications_test =
+      notifications->add_subcommand("test", "Send a test message to one channel");
+  notifications_test->add_option("channel", notification_channel, "The channel's name")->required();
+  notifications_test->add_option("--text", notification_text, "The message (optional)");
+  add_client_options(notifications_test);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -650,6 +667,12 @@ int main(int argc, char** argv) {
   if (feedback->parsed()) return vigil::cli::Feedback(feedback_args, target);
   if (skew->parsed()) return vigil::cli::Skew(skew_args, target);
   if (oncall_who->parsed()) return vigil::cli::OnCallWho(oncall_at, json_out, target);
+  if (notifications_list->parsed()) {
+    return vigil::cli::NotificationsList(notification_state, json_out, target);
+  }
+  if (notifications_test->parsed()) {
+    return vigil::cli::NotificationsTest(notification_channel, notification_text, target);
+  }
   if (oncall_handoff->parsed()) {
     return vigil::cli::OnCallHandoff(handoff_lookback, handoff_output, target);
   }

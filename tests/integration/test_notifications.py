@@ -266,4 +266,18 @@ def test_bad_notification_input(start_server, receiver, tmp_path):
     assert r.status == 202 and r.json()["queued"] == 1
     got = wait_for(lambda: receiver.received("/slack"), what="the test message")
     assert "Vigil test notification for team-slack" in got[0]["text"] and "hello" in got[0]["text"]
+    url = ["--url", f"http://127.0.0.1:{s.port}"]
+    out = subprocess.run([VIGIL_BIN, "notifications", "test", "audit-hook", *url],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "queued a test message for audit-hook" in out.stdout
+    wait_for(lambda: receiver.received("/hook"), what="the CLI's test message")
+    out = subprocess.run([VIGIL_BIN, "notifications", "list", *url], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0 and "team-slack (slack)" in out.stdout and "sent" in out.stdout
+    out = subprocess.run([VIGIL_BIN, "notifications", "test", "nope", *url],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "unknown channel 'nope'" in out.stderr
+    out = subprocess.run([VIGIL_BIN, "notifications", "list", "--state", "odd", *url],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
     assert s.post("/api/v1/alertmanager", {"version": "4", "alerts": "x"}).status == 400
