@@ -14,7 +14,8 @@ build_pkgs=(
   libcli11-dev                      # CLI
   prometheus-cpp-dev                # /metrics
   libsqlite3-dev                    # embedded store (lifecycle issue)
-  libssl-dev                        # SHA-256
+  libssl-dev ca-certificates        # SHA-256; TLS to Slack / PagerDuty (system CAs)
+  tzdata                            # on-call schedules in their time zones (zoneinfo)
   libgoogle-perftools-dev           # tcmalloc-minimal
   libtorch-dev libopenblas0-openmp  # TorchScript backend
   libxgboost-dev                    # XGBoost backend

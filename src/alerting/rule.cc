@@ -29,6 +29,10 @@ constexpr SignalSpec kSignals[] = {
     {Signal::kQueueSaturation, "queue_saturation"},
     {Signal::kAvailabilityBurn, "availability_burn"},
     {Signal::kLatencyBurn, "latency_burn"},
+    {Signal::kServiceHealth, "service_health"},
+    {Signal::kMonitorDropRate, "monitor_drop_rate"},
+    {Signal::kNotificationsFailed, "notifications_failed"},
+    {Signal::kNotificationBacklog, "notification_backlog_seconds"},
 };
 
 std::string Fmt(double v) {
@@ -116,6 +120,9 @@ Result<AlertRule> ParseRule(const YAML::Node& n, const Ctx& ctx) {
   if (!found) return ctx.Error("signal", "expected one of " + all + ", got '" + sig + "'");
   if (n["model"].IsDefined()) {
     if (!scalar("model")) return ctx.Error("model", "expected a model name");
+    if (IsServiceSignal(r.signal)) {
+      return ctx.Error("model", "'" + sig + "' is about the service, not a model: leave model out");
+    }
     r.model = n["model"].Scalar();
   }
   for (auto [key, dst] : {std::pair{"window", &r.window}, std::pair{"for", &r.for_duration},
@@ -240,6 +247,57 @@ bool Compare(double v, Comparator c, double t) {
       return v != t;
   }
   return false;
+}
+
+bool IsServiceSignal(Signal s) {
+  return s == Signal::kServiceHealth || s == Signal::kMonitorDropRate ||
+         s == Signal::kNotificationsFailed || s == Signal::kNotificationBacklog;
+}
+
+std::vector<AlertRule> ServiceRules() {
+  using std::chrono::minutes;
+  struct Spec {
+    const char* name;
+    Signal signal;
+    Comparator cmp;
+    double threshold;
+    std::chrono::milliseconds window, for_duration;
+    const char* severity;
+    const char* summary;
+  };
+  const Spec specs[] = {
+      {"VigilServiceUnhealthy", Signal::kServiceHealth, Comparator::kGreaterEqual, 2, minutes(1),
+       minutes(1), "critical", "Vigil serves no model: every model is down"},
+      {"VigilServiceDegraded", Signal::kServiceHealth, Comparator::kGreaterEqual, 1, minutes(1),
+       minutes(5), "warning", "Vigil is degraded: a model is not ready"},
+      {"VigilMonitorDroppingSamples", Signal::kMonitorDropRate, Comparator::kGreater, 0,
+       minutes(10), minutes(10), "warning",
+       "the monitor is dropping samples (drift and quality see part of the traffic)"},
+      {"VigilNotificationsFailing", Signal::kNotificationsFailed, Comparator::kGreater, 0,
+       minutes(15), minutes(0), "warning",
+       "notifications were given up on (see vigil notifications list --state failed)"},
+      {"VigilNotificationsDelayed", Signal::kNotificationBacklog, Comparator::kGreater, 300,
+       minutes(1), minutes(0), "warning",
+       "a notification has waited over 5 minutes (a receiver is failing)"},
+  };
+  std::vector<AlertRule> rules;
+  for (const Spec& sp : specs) {
+    AlertRule r;
+    r.name = sp.name;
+    r.signal = sp.signal;
+    r.comparator = sp.cmp;
+    r.threshold = sp.threshold;
+    r.window = sp.window;
+    r.for_duration = sp.for_duration;
+    r.severity = sp.severity;
+    r.annotations["summary"] = sp.summary;
+    r.annotations["runbook_url"] = std::string("docs/alerting.md#") + sp.name;
+    r.builtin = true;
+    // DESIGN §9.8: the service down with no fallback is SEV1.
+    if (r.name == "VigilServiceUnhealthy") r.labels["sev"] = "SEV1";
+    rules.push_back(std::move(r));
+  }
+  return rules;
 }
 
 AlertRule LoadFailureRule(const std::string& model) {

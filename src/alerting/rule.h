@@ -31,8 +31,15 @@ enum class Signal {
   // (`window` and `short_window`), so the alert needs both to burn.
   kAvailabilityBurn,  // bad = errors
   kLatencyBurn,       // bad = slower than the model's slo.latency_p95_ms
+  // The service's own health (one value, labelled service="vigil", no model):
+  kServiceHealth,        // 0 healthy, 1 degraded (a model not ready), 2 unhealthy (none ready)
+  kMonitorDropRate,      // monitor samples dropped per second over the window (tap full)
+  kNotificationsFailed,  // notifications given up on within the window
+  kNotificationBacklog,  // age in seconds of the oldest undelivered notification
 };
 std::string_view SignalName(Signal s);
+// Whether the signal is about the service rather than a model.
+bool IsServiceSignal(Signal s);
 
 enum class Comparator { kGreater, kGreaterEqual, kLess, kLessEqual, kEqual, kNotEqual };
 std::string_view ComparatorText(Comparator c);
@@ -60,6 +67,11 @@ struct AlertRule {
 // The built-in rules of one model, from its `slo:` section (defaults: p95 latency 200 ms,
 // error rate 1 %, accuracy 0.90, window 5m, for 1m) and its monitor settings.
 std::vector<AlertRule> BuiltinRules(const ModelConfig& config);
+
+// The service's own health rules: VigilServiceUnhealthy (no model ready for 1m; sev SEV1,
+// the service is down), VigilServiceDegraded (a model not ready for 5m),
+// VigilMonitorDroppingSamples, VigilNotificationsFailing, VigilNotificationsDelayed.
+std::vector<AlertRule> ServiceRules();
 
 // ModelLoadFailure for `model`: also what a model whose config does not parse gets.
 AlertRule LoadFailureRule(const std::string& model);

@@ -135,8 +135,8 @@ int RunServer(const ServerConfig& config) {
   }
   // Incident time: the wall clock, moved forward by POST /api/v1/test/clock under
   // --test-clock (escalation after 15/30/60 min is tested that way).
-  std::atomic<int64_t> clock_offset_ms{0};
-  auto now_ms = [&clock_offset_ms] { return UnixMillis() + clock_offset_ms.load(); };
+  OffsetClock vigil_clock(SteadyClock::Instance());
+  auto now_ms = [&vigil_clock] { return vigil_clock.UnixMillis(); };
   oncall::OnCallConfig oncall_config = oncall::DefaultOnCallConfig();
   if (!config.oncall.empty()) {
     auto loaded = oncall::LoadOnCallFile(config.oncall);
@@ -169,12 +169,21 @@ int RunServer(const ServerConfig& config) {
                                               now_ms);
   incident_manager.SetOutbox(&incident_outbox);
   incidents::Escalator escalator(incident_manager, oncall_config, now_ms);
-  ServingSignals alert_signals(SteadyClock::Instance(), *models, monitor.get());
+  ServingSignals alert_signals(vigil_clock, *models, monitor.get());
+  alert_signals.SetServiceStats([&notifier, &monitor, &now_ms] {
+    ServiceStats s;
+    s.monitor_dropped = monitor ? static_cast<double>(monitor->dropped()) : 0;
+    s.notifications_failed = static_cast<double>(notifier.failed_total());
+    if (auto oldest = notifier.OldestPendingMs()) {
+      s.notification_backlog_s = std::max<double>(0, (now_ms() - *oldest) / 1000.0);
+    }
+    return s;
+  });
   ModelManager* manager = models.get();
   auto alerts = std::make_unique<alerting::AlertService>(
-      SteadyClock::Instance(), alert_signals,
+      vigil_clock, alert_signals,
       [manager, custom_rules] {
-        std::vector<alerting::AlertRule> rules;
+        std::vector<alerting::AlertRule> rules = alerting::ServiceRules();
         for (const auto& [name, snap] : *manager->Snapshot()) {
           if (snap->unloaded) continue;
           if (!snap->config) {  // the config did not parse: only its load failure is known
@@ -221,8 +230,8 @@ int RunServer(const ServerConfig& config) {
     // Moving the clock runs what time drives, in order: escalations due by then, an alert
     // evaluation (with its grouping), the escalations that evaluation made due. Tests set
     // a long alert_eval_interval and step the pipeline through this deterministically.
-    api.SetTestClock([&clock_offset_ms, &escalator, &alerts](int64_t advance_ms) {
-      clock_offset_ms.fetch_add(advance_ms);
+    api.SetTestClock([&vigil_clock, &escalator, &alerts](int64_t advance_ms) {
+      vigil_clock.Advance(std::chrono::milliseconds(advance_ms));
       escalator.Tick();
       alerts->EvaluateOnce();
       escalator.Tick();

@@ -42,8 +42,8 @@ struct ServerConfig {
   std::filesystem::path alert_rules;  // custom alert rules (YAML); none by default
   std::chrono::milliseconds alert_eval_interval{15'000};
   std::filesystem::path notifications;  // channels, grouping, inhibition (YAML)
-  std::filesystem::path oncall;  // schedules and escalation policies (YAML)
-  bool test_clock = false;       // --test-clock: POST /api/v1/test/clock moves incident time
+  std::filesystem::path oncall;         // schedules and escalation policies (YAML)
+  bool test_clock = false;              // --test-clock: POST /api/v1/test/clock moves incident time
 };
 
 // Reads `file` (YAML) into `config`. Unknown keys are errors naming the closest key.

@@ -87,7 +87,54 @@ std::pair<const ServingSignals::Sample*, const ServingSignals::Sample*> ServingS
   return {newest, start};
 }
 
+std::vector<SignalValue> ServingSignals::ReadService(const alerting::AlertRule& rule) {
+  SignalValue v;
+  v.labels["service"] = "vigil";
+  if (rule.signal == Signal::kServiceHealth) {
+    size_t ready = 0, total = 0;
+    for (const auto& [name, m] : *models_.Snapshot()) {
+      if (m->unloaded) continue;
+      ++total;
+      ready += m->is_ready() ? 1 : 0;
+    }
+    v.value = total > 0 && ready == 0 ? 2 : ready < total ? 1 : 0;  // as /health says
+    return {v};
+  }
+  if (!stats_) return {};
+  const TimePoint now = clock_.Now();
+  if (service_history_.empty() || service_history_.back().first != now) {
+    service_history_.emplace_back(now, stats_());
+    while (service_history_.size() > kMaxSamples ||
+           (service_history_.size() > 1 && now - service_history_.front().first > kKeep)) {
+      service_history_.pop_front();
+    }
+  }
+  const auto& [newest_at, newest] = service_history_.back();
+  if (rule.signal == Signal::kNotificationBacklog) {
+    if (!newest.notification_backlog_s) return {};
+    v.value = *newest.notification_backlog_s;
+    return {v};
+  }
+  // Windowed counters: the newest sample against the one at or before `window` ago.
+  const std::pair<TimePoint, ServiceStats>* start = &service_history_.front();
+  for (auto it = service_history_.rbegin(); it != service_history_.rend(); ++it) {
+    if (newest_at - it->first >= rule.window) {
+      start = &*it;
+      break;
+    }
+  }
+  if (rule.signal == Signal::kNotificationsFailed) {
+    v.value = newest.notifications_failed - start->second.notifications_failed;
+    return {v};
+  }
+  const double secs = std::chrono::duration<double>(newest_at - start->first).count();
+  if (secs <= 0) return {};
+  v.value = (newest.monitor_dropped - start->second.monitor_dropped) / secs;
+  return {v};
+}
+
 std::vector<SignalValue> ServingSignals::Read(const alerting::AlertRule& rule) {
+  if (alerting::IsServiceSignal(rule.signal)) return ReadService(rule);
   SampleAll();
   std::vector<SignalValue> out;
   auto table = models_.Snapshot();
@@ -204,6 +251,11 @@ std::vector<SignalValue> ServingSignals::Read(const alerting::AlertRule& rule) {
         v.value = cap > 0 ? static_cast<double>(production->batcher->queue_size()) / cap : 0;
         break;
       }
+      case Signal::kServiceHealth:
+      case Signal::kMonitorDropRate:
+      case Signal::kNotificationsFailed:
+      case Signal::kNotificationBacklog:
+        continue;  // ReadService's
     }
     out.push_back(std::move(v));
   }

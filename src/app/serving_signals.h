@@ -8,7 +8,9 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,12 +21,22 @@
 
 namespace vigil {
 
+// Counters of the service itself, read at each evaluation (cumulative since start).
+struct ServiceStats {
+  double monitor_dropped = 0;
+  double notifications_failed = 0;
+  std::optional<double> notification_backlog_s;  // age of the oldest undelivered one
+};
+
 class ServingSignals final : public alerting::SignalSource {
  public:
   // `monitor` may be null (no accuracy or drift values). All must outlive this.
   ServingSignals(const Clock& clock, ModelManager& models, monitor::Monitor* monitor);
 
   std::vector<alerting::SignalValue> Read(const alerting::AlertRule& rule) override;
+  // Where the service-health signals read from (none: those signals have no value).
+  // Call before the alert thread starts.
+  void SetServiceStats(std::function<ServiceStats()> stats) { stats_ = std::move(stats); }
 
   // Accuracy is judged only once this many labels are in the rolling window.
   static constexpr int64_t kMinLabels = 10;
@@ -41,7 +53,11 @@ class ServingSignals final : public alerting::SignalSource {
   std::pair<const Sample*, const Sample*> Span(const std::string& model,
                                                std::chrono::milliseconds window) const;
 
+  std::vector<alerting::SignalValue> ReadService(const alerting::AlertRule& rule);
+
   const Clock& clock_;
+  std::function<ServiceStats()> stats_;
+  std::deque<std::pair<TimePoint, ServiceStats>> service_history_;
   ModelManager& models_;
   monitor::Monitor* monitor_;
   std::map<std::string, std::deque<Sample>> history_;

@@ -54,6 +54,23 @@ class SteadyClock final : public Clock {
   }
 };
 
+// Another clock moved forward by a settable offset: the server's `--test-clock`, which
+// moves alert durations, windows and incident time together. UnixMillis() is wall time
+// plus the same offset.
+class OffsetClock final : public Clock {
+ public:
+  explicit OffsetClock(const Clock& base) : base_(base) {}
+  TimePoint Now() const override {
+    return base_.Now() + std::chrono::milliseconds(offset_ms_.load());
+  }
+  int64_t UnixMillis() const { return vigil::UnixMillis() + offset_ms_.load(); }
+  void Advance(std::chrono::milliseconds d) { offset_ms_.fetch_add(d.count()); }
+
+ private:
+  const Clock& base_;
+  std::atomic<int64_t> offset_ms_{0};
+};
+
 class ManualClock final : public Clock {
  public:
   TimePoint Now() const override { return TimePoint(Duration(ticks_.load())); }

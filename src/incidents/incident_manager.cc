@@ -312,7 +312,8 @@ std::optional<std::string> IncidentManager::IncidentForAlert(const std::string& 
 
 void IncidentManager::OnAlert(const alerting::AlertTransition& t) {
   const alerting::Alert& a = t.alert;
-  const std::string model = Label(a, "model");
+  // The model, or for the service's own alerts the service ("vigil").
+  const std::string model = Label(a, "model").empty() ? Label(a, "service") : Label(a, "model");
   std::lock_guard lock(mu_);
   const int64_t now = now_();
   char value[64];

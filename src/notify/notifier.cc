@@ -134,6 +134,7 @@ void Notifier::Attempt(NotificationRecord& m, int64_t now) {
   outcome = m.state == "pending" ? "retried" : m.state;
   outcomes_->Add({{"channel", m.channel}, {"outcome", outcome}}).Increment();
   if (m.state != "pending") pending_->Decrement();
+  if (m.state == "failed") failed_total_.fetch_add(1);
   if (m.state == "sent") {
     LogInfo("notification sent", {{"id", m.id},
                                   {"channel", m.channel},
@@ -148,6 +149,11 @@ void Notifier::Attempt(NotificationRecord& m, int64_t now) {
              {"attempts", m.attempts},
              {"error", m.last_error}});
   }
+}
+
+std::optional<int64_t> Notifier::OldestPendingMs() const {
+  auto oldest = store_.OldestPendingNotification();
+  return oldest.ok() ? *oldest : std::nullopt;
 }
 
 int Notifier::DeliverDue() {

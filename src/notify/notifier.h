@@ -14,11 +14,13 @@
 // channel's timeout).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -67,6 +69,10 @@ class Notifier {
   void Queued(size_t count);
 
   const NotifyConfig& config() const { return config_; }
+  // Messages given up on since start (the VigilNotificationsFailing alert's counter).
+  uint64_t failed_total() const { return failed_total_.load(); }
+  // When the oldest undelivered message was created (nullopt: none waits).
+  std::optional<int64_t> OldestPendingMs() const;
 
  private:
   void Attempt(NotificationRecord& m, int64_t now);
@@ -77,6 +83,7 @@ class Notifier {
   NowFn now_;
   prometheus::Family<prometheus::Counter>* outcomes_;
   prometheus::Gauge* pending_;
+  std::atomic<uint64_t> failed_total_{0};
 
   std::mutex deliver_mu_;  // one pass at a time
   std::mutex mu_;

@@ -10,6 +10,7 @@
 #include "core/duration.h"
 #include "core/strings.h"
 #include "core/yaml_fields.h"
+#include "oncall/time_zone.h"
 
 namespace vigil::oncall {
 namespace {
@@ -23,13 +24,26 @@ Status CheckKeys(const YAML::Node& n, const std::string& where,
 
 bool Scalar(const YAML::Node& n, const char* key) { return HasScalar(n, key); }
 
-Result<int64_t> Time(const YAML::Node& n, const char* key, const std::string& where) {
-  if (!Scalar(n, key))
-    return Err(where + "." + key, "expected a time such as 2026-01-05T09:00:00Z");
-  auto t = ParseTime(n[key].Scalar());
-  if (!t)
-    return Err(where + "." + key,
-               "expected a time such as 2026-01-05T09:00:00Z, got '" + n[key].Scalar() + "'");
+bool HasZoneDesignator(const std::string& text) {
+  const size_t t = text.find('T');
+  if (t == std::string::npos) return false;
+  const std::string rest = text.substr(t);
+  return rest.back() == 'Z' || rest.back() == 'z' || rest.find('+') != std::string::npos ||
+         rest.find('-') != std::string::npos;
+}
+
+// A time in the schedule's zone: with an offset or Z it is that instant; without one it
+// is a wall-clock time in `zone` (UTC when none).
+Result<int64_t> Time(const YAML::Node& n, const char* key, const std::string& where,
+                     const TimeZone* zone) {
+  const std::string example =
+      "a time such as 2026-01-05T09:00:00Z (or without Z: in the "
+      "schedule's time_zone)";
+  if (!Scalar(n, key)) return Err(where + "." + key, "expected " + example);
+  const std::string text = n[key].Scalar();
+  auto t = ParseTime(text);
+  if (!t) return Err(where + "." + key, "expected " + example + ", got '" + text + "'");
+  if (zone && !HasZoneDesignator(text)) return zone->FromLocal(*t);
   return *t;
 }
 
@@ -87,6 +101,20 @@ std::optional<int64_t> ParseTime(const std::string& s) {
   return z[0] == '+' ? ms - offset : ms + offset;
 }
 
+// The shift of layer `l` that `ms` falls in: its index and its end. Whole-day rotations
+// in a time zone turn over at the same wall-clock time across DST changes; others count
+// absolute time.
+std::pair<int64_t, int64_t> Schedule::ShiftAt(const Layer& l, int64_t ms) const {
+  const int64_t rotation = l.rotation.count();
+  if (zone && rotation % 86'400'000 == 0) {
+    const int64_t start_local = zone->ToLocal(l.start_ms);
+    const int64_t shift = (zone->ToLocal(ms) - start_local) / rotation;
+    return {shift, zone->FromLocal(start_local + (shift + 1) * rotation)};
+  }
+  const int64_t shift = (ms - l.start_ms) / rotation;
+  return {shift, l.start_ms + (shift + 1) * rotation};
+}
+
 std::string Schedule::OnCallAt(int64_t ms) const {
   for (const Override& o : overrides) {
     if (ms >= o.start_ms && ms < o.end_ms) return o.user;
@@ -94,7 +122,7 @@ std::string Schedule::OnCallAt(int64_t ms) const {
   for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
     const Layer& l = *it;
     if (l.members.empty() || ms < l.start_ms || l.rotation.count() <= 0) continue;
-    const int64_t shift = (ms - l.start_ms) / l.rotation.count();
+    const int64_t shift = ShiftAt(l, ms).first;
     return l.members[static_cast<size_t>(shift % static_cast<int64_t>(l.members.size()))];
   }
   return "";
@@ -107,8 +135,7 @@ int64_t Schedule::ShiftEndsAt(int64_t ms) const {
   for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
     const Layer& l = *it;
     if (l.members.empty() || ms < l.start_ms || l.rotation.count() <= 0) continue;
-    const int64_t shift = (ms - l.start_ms) / l.rotation.count();
-    return l.start_ms + (shift + 1) * l.rotation.count();
+    return ShiftAt(l, ms).second;
   }
   return 0;
 }
@@ -164,9 +191,10 @@ Result<OnCallConfig> ParseOnCallText(const std::string& text, const std::string&
         Schedule s;
         if (!Scalar(n, "name")) return Err(where + ".name", "required");
         s.name = n["name"].Scalar();
-        if (Scalar(n, "time_zone") && n["time_zone"].Scalar() != "UTC") {
-          return Err(where + ".time_zone",
-                     "only UTC is supported; write times with their offset (e.g. +02:00)");
+        if (n["time_zone"].IsDefined()) {
+          auto zone = TimeZone::Load(Scalar(n, "time_zone") ? n["time_zone"].Scalar() : "");
+          if (!zone.ok()) return Err(where + ".time_zone", zone.status().message());
+          s.zone = std::move(*zone);
         }
         if (!n["layers"].IsDefined() || !n["layers"].IsSequence() || n["layers"].size() == 0) {
           return Err(where + ".layers", "expected a non-empty list");
@@ -178,7 +206,7 @@ Result<OnCallConfig> ParseOnCallText(const std::string& text, const std::string&
           VIGIL_RETURN_IF_ERROR(CheckKeys(ln, lw, {"name", "start", "rotation", "members"}));
           Layer l;
           l.name = Scalar(ln, "name") ? ln["name"].Scalar() : "layer" + std::to_string(j + 1);
-          auto start = Time(ln, "start", lw);
+          auto start = Time(ln, "start", lw, s.zone.get());
           if (!start.ok()) return start.status();
           l.start_ms = *start;
           if (Scalar(ln, "rotation")) {
@@ -204,9 +232,9 @@ Result<OnCallConfig> ParseOnCallText(const std::string& text, const std::string&
             Override o;
             if (!Scalar(on, "user")) return Err(ow + ".user", "required");
             o.user = on["user"].Scalar();
-            auto st = Time(on, "start", ow);
+            auto st = Time(on, "start", ow, s.zone.get());
             if (!st.ok()) return st.status();
-            auto en = Time(on, "end", ow);
+            auto en = Time(on, "end", ow, s.zone.get());
             if (!en.ok()) return en.status();
             if (*en <= *st) return Err(ow + ".end", "must be after start");
             o.start_ms = *st;

@@ -2,8 +2,10 @@
 //
 // A schedule has layers (members taking turns: rotation length, handoff time) and
 // overrides (someone covers a range of time). Who is on call at T: an override active at
-// T, else the last layer that has started. Times are UTC; a layer's `start` fixes both the
-// handoff time of day and the rotation's phase.
+// T, else the last layer that has started. A layer's `start` fixes both the handoff time
+// of day and the rotation's phase. A schedule may name a time zone: times written without
+// an offset are wall-clock times there, and whole-day rotations hand off at the same
+// local time across daylight-saving changes (09:00 stays 09:00).
 //
 // An escalation policy is a list of levels, each with a delay after the incident was
 // declared and targets (a schedule's on-call, or a person). Immutable after loading;
@@ -14,11 +16,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
+#include "oncall/time_zone.h"
 
 namespace vigil::oncall {
 
@@ -36,6 +40,7 @@ struct Override {
 
 struct Schedule {
   std::string name;
+  std::shared_ptr<const TimeZone> zone;  // null: UTC
   std::vector<Layer> layers;
   std::vector<Override> overrides;
 
@@ -43,6 +48,9 @@ struct Schedule {
   std::string OnCallAt(int64_t ms) const;
   // When the current shift (of the answering layer or override) ends; 0 when unknown.
   int64_t ShiftEndsAt(int64_t ms) const;
+
+ private:
+  std::pair<int64_t, int64_t> ShiftAt(const Layer& l, int64_t ms) const;
 };
 
 struct Target {

@@ -330,10 +330,11 @@ class SqliteStore final : public Store, private SqliteConnection {
   }
 
   Result<std::optional<int64_t>> NextNotificationDue() override {
-    std::lock_guard lock(mu_);
-    Stmt q(db_, "SELECT MIN(next_attempt_ms) FROM notifications WHERE state = 'pending'");
-    if (q.Step() != SQLITE_ROW) return Error("reading the outbox");
-    return q.OptInt(0);
+    return PendingMin("next_attempt_ms");
+  }
+
+  Result<std::optional<int64_t>> OldestPendingNotification() override {
+    return PendingMin("created_ms");
   }
 
  private:
@@ -343,6 +344,14 @@ class SqliteStore final : public Store, private SqliteConnection {
       "SELECT id, title, description, severity, status, service, created_by, automatic, "
       "commander, communications_lead, technical_lead, responders, alerts, started_ms, "
       "detected_ms, declared_ms, acknowledged_ms, mitigated_ms, resolved_ms FROM incidents";
+
+  // MIN(column) over the pending notifications (both columns are indexed by state).
+  Result<std::optional<int64_t>> PendingMin(const std::string& column) {
+    std::lock_guard lock(mu_);
+    Stmt q(db_, ("SELECT MIN(" + column + ") FROM notifications WHERE state = 'pending'").c_str());
+    if (q.Step() != SQLITE_ROW) return Error("reading the outbox");
+    return q.OptInt(0);
+  }
 
   static constexpr const char* kNotificationSelect =
       "SELECT id, channel, dedup_key, event, subject, body, state, attempts, created_ms, "

@@ -161,6 +161,8 @@ class Store {
                                                                     size_t limit) = 0;
   // When the next pending message is due (nullopt when none is pending).
   virtual Result<std::optional<int64_t>> NextNotificationDue() = 0;
+  // When the oldest pending message was created (nullopt when none is pending).
+  virtual Result<std::optional<int64_t>> OldestPendingNotification() = 0;
 };
 
 // Opens (creating when missing) `<data_dir>/vigil.db` and applies pending migrations.

@@ -192,6 +192,35 @@ rules:
             std::string::npos);
 }
 
+TEST(AlertRules, TheServiceWatchesItsOwnHealth) {
+  auto rules = ServiceRules();
+  std::map<std::string, AlertRule> by_name;
+  for (const auto& r : rules) {
+    EXPECT_TRUE(IsServiceSignal(r.signal)) << r.name;
+    EXPECT_TRUE(r.model.empty()) << r.name;
+    by_name[r.name] = r;
+  }
+  ASSERT_EQ(by_name.size(), 5u);
+  const AlertRule& down = by_name.at("VigilServiceUnhealthy");
+  EXPECT_EQ(down.signal, Signal::kServiceHealth);
+  EXPECT_EQ(down.threshold, 2);
+  EXPECT_EQ(down.labels.at("sev"), "SEV1");  // DESIGN 9.8: down with no fallback
+  EXPECT_EQ(by_name.at("VigilServiceDegraded").for_duration, std::chrono::minutes(5));
+  EXPECT_EQ(by_name.at("VigilNotificationsDelayed").threshold, 300);
+  EXPECT_FALSE(IsServiceSignal(Signal::kAccuracy));
+
+  auto custom = ParseRulesText(
+      "rules:\n  - {name: Backlog, signal: notification_backlog_seconds, threshold: 60}\n",
+      "rules.yaml");
+  ASSERT_TRUE(custom.ok()) << custom.status().message();
+  EXPECT_EQ((*custom)[0].signal, Signal::kNotificationBacklog);
+  auto bad = ParseRulesText(
+      "rules:\n  - {name: A, signal: service_health, model: iris, threshold: 1}\n", "rules.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("rules[0].model: 'service_health' is about the service"),
+            std::string::npos);
+}
+
 TEST(AlertRules, SloSectionIsValidated) {
   ModelDefaults d;
   const std::string base =

@@ -281,3 +281,31 @@ def test_bad_notification_input(start_server, receiver, tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert s.post("/api/v1/alertmanager", {"version": "4", "alerts": "x"}).status == 400
+
+
+def test_the_service_alerts_on_its_own_health(start_server, receiver, tmp_path):
+    """No model ready is the service down: VigilServiceUnhealthy after 1 minute, a SEV1
+    incident (DESIGN 9.8), paged at once."""
+    def break_iris(repo):
+        (repo / "iris" / "config.yaml").write_text("backend: torchscript\ninputs: nope\n")
+
+    notify = write(tmp_path, "notify.yaml", """
+channels:
+  - {name: pagerduty, type: pagerduty, url: "URL/pd", routing_key: K}
+""", receiver)
+    s = start_server(env={"VIGIL_ALERT_EVAL_INTERVAL": "1h", "VIGIL_NOTIFICATIONS": notify},
+                     args=["--test-clock"], models=("iris",), prepare=break_iris)
+    assert s.get("/health").json()["status"] == "unhealthy"
+    step(s)
+    pending = [a for a in s.get("/api/v1/alerts?state=pending").json()["alerts"]
+               if a["name"] == "VigilServiceUnhealthy"]
+    assert pending and pending[0]["labels"]["service"] == "vigil"
+    step(s, "1m")
+    firing = [a for a in s.get("/api/v1/alerts?state=firing").json()["alerts"]
+              if a["name"] == "VigilServiceUnhealthy"]
+    assert firing and firing[0]["labels"]["sev"] == "SEV1" and firing[0]["value"] == 2
+    incs = [i for i in s.get("/api/v1/incidents").json()["incidents"] if i["severity"] == "SEV1"]
+    assert len(incs) == 1 and incs[0]["service"] == "vigil"
+    page = wait_for(lambda: [e for e in receiver.received("/pd")
+                             if e["dedup_key"] == "vigil/" + incs[0]["id"]], what="the SEV1 page")
+    assert page[0]["payload"]["severity"] == "critical"

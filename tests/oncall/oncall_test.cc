@@ -5,6 +5,7 @@
 
 #include "incidents/escalation.h"
 #include "oncall/schedule.h"
+#include "oncall/time_zone.h"
 
 namespace vigil::oncall {
 namespace {
@@ -76,6 +77,79 @@ TEST(Schedule, ErrorsNameTheField) {
   ASSERT_TRUE(c->FindPolicy("default"));
   EXPECT_EQ(c->FindPolicy("default")->levels.size(), 4u);
   EXPECT_EQ(c->FindPolicy("default")->levels[3].delay, std::chrono::minutes(60));
+}
+
+int64_t At(const char* text) { return *ParseTime(text); }
+
+TEST(TimeZone, OffsetsFollowZoneinfoAndItsFooterRule) {
+  struct Case {
+    const char* zone;
+    const char* at;
+    double hours;
+  };
+  // Expected values from Python's zoneinfo; 2050 is past the files' transition tables, so
+  // it exercises the POSIX rule (Sydney's is the southern hemisphere's).
+  const Case cases[] = {{"Europe/Berlin", "2026-01-15T12:00:00Z", 1},
+                        {"Europe/Berlin", "2026-07-01T12:00:00Z", 2},
+                        {"Europe/Berlin", "2050-07-01T12:00:00Z", 2},
+                        {"Europe/Berlin", "2050-12-01T12:00:00Z", 1},
+                        {"America/New_York", "2026-07-01T12:00:00Z", -4},
+                        {"Australia/Sydney", "2026-01-15T12:00:00Z", 11},
+                        {"Australia/Sydney", "2026-07-01T12:00:00Z", 10},
+                        {"Australia/Sydney", "2050-01-15T12:00:00Z", 11},
+                        {"Australia/Sydney", "2050-07-01T12:00:00Z", 10},
+                        {"UTC", "2026-07-01T12:00:00Z", 0}};
+  for (const Case& c : cases) {
+    auto tz = TimeZone::Load(c.zone);
+    ASSERT_TRUE(tz.ok()) << tz.status().message();
+    EXPECT_EQ((*tz)->OffsetMs(At(c.at)), static_cast<int64_t>(c.hours * 3'600'000))
+        << c.zone << " " << c.at;
+  }
+  auto berlin = *TimeZone::Load("Europe/Berlin");
+  // 2026-03-29: 02:00 CET jumps to 03:00 CEST at 01:00Z.
+  EXPECT_EQ(berlin->OffsetMs(At("2026-03-29T00:59:59Z")), 3'600'000);
+  EXPECT_EQ(berlin->OffsetMs(At("2026-03-29T01:00:00Z")), 7'200'000);
+  const int64_t h = 3'600'000;
+  EXPECT_EQ(berlin->FromLocal(At("2026-03-29T09:00:00Z")), At("2026-03-29T07:00:00Z"));
+  EXPECT_EQ(berlin->FromLocal(At("2026-03-29T02:30:00Z")), At("2026-03-29T01:30:00Z"));  // skipped
+  EXPECT_EQ(berlin->FromLocal(At("2026-10-25T02:30:00Z")), At("2026-10-25T00:30:00Z"));  // twice
+  EXPECT_EQ(berlin->ToLocal(At("2026-10-25T01:30:00Z")), At("2026-10-25T02:30:00Z"));
+  EXPECT_EQ(berlin->ToLocal(At("2026-01-01T00:00:00Z")), At("2026-01-01T00:00:00Z") + h);
+
+  EXPECT_FALSE(TimeZone::Load("Mars/Olympus").ok());
+  EXPECT_FALSE(TimeZone::Load("../etc/passwd").ok());
+  EXPECT_FALSE(TimeZone::FromTzif("x", "not a tzif file at all, not at all, not at all").ok());
+}
+
+TEST(Schedule, WholeDayRotationsHandOffAtLocalTimeAcrossDst) {
+  auto c = ParseOnCallText(R"(
+schedules:
+  - name: berlin
+    time_zone: Europe/Berlin
+    layers:
+      - {start: 2026-03-23T09:00:00, rotation: 168h, members: [alice, bob]}
+    overrides:
+      - {user: carol, start: 2026-04-10T18:00:00, end: 2026-04-11T09:00:00}
+)",
+                           "oncall.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const Schedule& s = c->schedules[0];
+  EXPECT_EQ(s.layers[0].start_ms, At("2026-03-23T08:00:00Z"));  // 09:00 CET
+  EXPECT_EQ(s.OnCallAt(At("2026-03-23T08:00:00Z")), "alice");
+  // DST began on the 29th: the handoff stays at 09:00 local, now 07:00Z (not 08:00Z).
+  EXPECT_EQ(s.ShiftEndsAt(At("2026-03-25T12:00:00Z")), At("2026-03-30T07:00:00Z"));
+  EXPECT_EQ(s.OnCallAt(At("2026-03-30T06:59:00Z")), "alice");
+  EXPECT_EQ(s.OnCallAt(At("2026-03-30T07:00:00Z")), "bob");
+  EXPECT_EQ(s.OnCallAt(At("2026-04-10T16:30:00Z")), "carol");  // 18:30 CEST
+  EXPECT_EQ(s.ShiftEndsAt(At("2026-04-10T16:30:00Z")), At("2026-04-11T07:00:00Z"));
+
+  auto bad = ParseOnCallText(
+      "schedules: [{name: a, time_zone: Europe/Nowhere, layers: [{start: 2026-01-01T00:00:00Z, "
+      "members: [x]}]}]",
+      "oncall.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("schedules[0].time_zone: time zone 'Europe/Nowhere'"),
+            std::string::npos);
 }
 
 TEST(Escalator, PagesTheOnCallThenClimbsUntilAcknowledged) {
