@@ -161,7 +161,15 @@ void AlertService::EvaluateOnce() {
   ReadAhead values(rules, source_);
   {
     std::lock_guard lock(mu_);
-    transitions = evaluator_.Evaluate(rules, values, now_());
+    const int64_t now = now_();
+    transitions = evaluator_.Evaluate(rules, values, now);
+    for (auto it = external_.begin(); it != external_.end();) {
+      auto next = std::next(it);
+      if (it->second.ends_at_ms && now >= it->second.ends_at_ms) {
+        ResolveExternalLocked(it, it->second.ends_at_ms, transitions);
+      }
+      it = next;
+    }
     last_rules_ = rules;
     UpdateSeriesLocked();
   }
@@ -197,13 +205,13 @@ void AlertService::Deliver(const std::vector<AlertTransition>& transitions) {
   }
 }
 
-void AlertService::Ingest(std::vector<Alert> external) {
+void AlertService::Ingest(std::vector<Alert> external, const std::string& source) {
   std::lock_guard eval_lock(eval_mu_);
   std::vector<AlertTransition> transitions;
   {
     std::lock_guard lock(mu_);
     for (Alert& a : external) {
-      a.source = "alertmanager";
+      a.source = source;
       auto it = external_.find(a.fingerprint);
       if (a.state == AlertState::kFiring) {
         if (it == external_.end()) {
@@ -211,23 +219,27 @@ void AlertService::Ingest(std::vector<Alert> external) {
           external_.emplace(a.fingerprint, std::move(a));
         } else {
           it->second.annotations = a.annotations;
+          it->second.ends_at_ms = a.ends_at_ms;
         }
       } else if (it != external_.end()) {
-        Alert resolved = std::move(it->second);
-        external_.erase(it);
-        resolved.state = AlertState::kResolved;
-        resolved.resolved_at_ms = a.resolved_at_ms ? a.resolved_at_ms : now_();
-        transitions.push_back({resolved, AlertState::kFiring});
-        external_resolved_.push_front(std::move(resolved));
-        if (external_resolved_.size() > AlertEvaluator::kKeepResolved) {
-          external_resolved_.pop_back();
-        }
+        ResolveExternalLocked(it, a.resolved_at_ms ? a.resolved_at_ms : now_(), transitions);
       }
     }
     UpdateSeriesLocked();
   }
   Deliver(transitions);
   FlushGroups();
+}
+
+void AlertService::ResolveExternalLocked(std::map<std::string, Alert>::iterator it, int64_t at_ms,
+                                         std::vector<AlertTransition>& out) {
+  Alert resolved = std::move(it->second);
+  external_.erase(it);
+  resolved.state = AlertState::kResolved;
+  resolved.resolved_at_ms = at_ms;
+  out.push_back({resolved, AlertState::kFiring});
+  external_resolved_.push_front(std::move(resolved));
+  if (external_resolved_.size() > AlertEvaluator::kKeepResolved) external_resolved_.pop_back();
 }
 
 bool AlertService::SilencedLocked(const Alert& a, int64_t now_ms) const {

@@ -62,9 +62,10 @@ class AlertService {
   std::vector<Alert> Alerts() const;
   std::vector<AlertRule> Rules() const;
 
-  // Alerts from Alertmanager's webhook: firing ones join (source "alertmanager"), resolved
-  // ones resolve; they go through the same silences and handler.
-  void Ingest(std::vector<Alert> external);
+  // Alerts from outside (Alertmanager's webhook: source "alertmanager"; POST /api/v1/alerts:
+  // "api"): firing ones join, resolved ones resolve; they go through the same silences,
+  // inhibitions, grouping and handler.
+  void Ingest(std::vector<Alert> external, const std::string& source);
 
   // Silences (kept in the store when there is one).
   Result<Silence> AddSilence(Silence silence);
@@ -91,6 +92,9 @@ class AlertService {
   bool SilencedLocked(const Alert& a, int64_t now_ms) const;
   void Deliver(const std::vector<AlertTransition>& transitions);
   void UpdateSeriesLocked();
+  // Moves a pushed alert to the resolved list. REQUIRES: mu_ held.
+  void ResolveExternalLocked(std::map<std::string, Alert>::iterator it, int64_t at_ms,
+                             std::vector<AlertTransition>& out);
 
   Store* store_;
   std::function<int64_t()> now_;

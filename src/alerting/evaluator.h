@@ -39,7 +39,9 @@ struct Alert {
   std::string condition;  // e.g. "accuracy < 0.9"
   // Unix milliseconds: condition first met, firing started, resolved.
   int64_t active_since_ms = 0, fired_at_ms = 0, resolved_at_ms = 0;
-  std::string source = "vigil";  // or "alertmanager" (received through the webhook)
+  std::string source = "vigil";  // or "alertmanager" (its webhook), "api" (POST /api/v1/alerts)
+  // Pushed alerts: resolves by itself at this time unless sent again (0: only when told).
+  int64_t ends_at_ms = 0;
   // Filled when read through AlertService::Alerts().
   std::vector<std::string> silenced_by;   // ids of the active silences that match it
   std::vector<std::string> inhibited_by;  // fingerprints of the firing alerts inhibiting it

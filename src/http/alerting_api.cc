@@ -229,6 +229,79 @@ void Api::ExpireSilence(std::unique_ptr<Call>& c) {
   Reply(c, 200, "{\"id\":" + JsonQuote(id) + ",\"expired\":true}");
 }
 
+namespace {
+
+constexpr int64_t kResolveTimeoutMs = 5 * 60'000;
+
+// Alerts pushed from outside (Alertmanager's webhook, or any client through
+// POST /api/v1/alerts): labels with an alertname, annotations, startsAt, endsAt, status.
+// Without `status` (POST /api/v1/alerts), an endsAt at or before now means resolved.
+Result<std::vector<alerting::Alert>> ParseExternalAlerts(const rapidjson::Value& list,
+                                                         const std::string& prefix,
+                                                         bool status_required, int64_t now) {
+  std::vector<alerting::Alert> alerts;
+  rapidjson::SizeType i = 0;
+  for (const auto& a : list.GetArray()) {
+    const std::string where = prefix + "[" + std::to_string(i++) + "]";
+    if (!a.IsObject()) return InvalidArgument(where + ": expected an object");
+    alerting::Alert out;
+    std::optional<int64_t> starts, ends;
+    if (a.HasMember("startsAt") && a["startsAt"].IsString()) {
+      starts = oncall::ParseTime(a["startsAt"].GetString());
+      if (!starts) return InvalidArgument(where + ".startsAt: expected an RFC 3339 time");
+    }
+    if (a.HasMember("endsAt") && a["endsAt"].IsString()) {
+      ends = oncall::ParseTime(a["endsAt"].GetString());
+      if (!ends) return InvalidArgument(where + ".endsAt: expected an RFC 3339 time");
+      if (*ends <= 0) ends.reset();  // Alertmanager's "0001-01-01T00:00:00Z": not ended
+    }
+    std::string status =
+        a.HasMember("status") && a["status"].IsString() ? a["status"].GetString() : "";
+    if (status.empty() && !status_required) status = ends && *ends <= now ? "resolved" : "firing";
+    if (status != "firing" && status != "resolved") {
+      return InvalidArgument(where + ".status: expected firing or resolved");
+    }
+    out.state =
+        status == "firing" ? alerting::AlertState::kFiring : alerting::AlertState::kResolved;
+    if (!a.HasMember("labels") || !a["labels"].IsObject()) {
+      return InvalidArgument(where + ".labels: expected an object");
+    }
+    for (const auto& m : a["labels"].GetObject()) {
+      if (!m.value.IsString()) {
+        return InvalidArgument(where + ".labels." + m.name.GetString() + ": expected a string");
+      }
+      out.labels[m.name.GetString()] = m.value.GetString();
+    }
+    if (!out.labels.count("alertname") || out.labels["alertname"].empty()) {
+      return InvalidArgument(where + ".labels.alertname: required");
+    }
+    if (a.HasMember("annotations") && a["annotations"].IsObject()) {
+      for (const auto& m : a["annotations"].GetObject()) {
+        if (m.value.IsString()) out.annotations[m.name.GetString()] = m.value.GetString();
+      }
+    }
+    out.name = out.labels["alertname"];
+    out.signal = "external";
+    out.condition = out.annotations.count("summary") ? out.annotations["summary"] : out.name;
+    out.fingerprint = a.HasMember("fingerprint") && a["fingerprint"].IsString() &&
+                              a["fingerprint"].GetStringLength() > 0
+                          ? a["fingerprint"].GetString()
+                          : alerting::Fingerprint(out.labels);
+    out.active_since_ms = starts && *starts > 0 ? *starts : now;
+    out.fired_at_ms = out.active_since_ms;
+    if (out.state == alerting::AlertState::kResolved) out.resolved_at_ms = ends ? *ends : now;
+    // Pushed through the API, a firing alert lasts until its endsAt, or kResolveTimeout
+    // unless sent again (Alertmanager's resolve_timeout); Alertmanager itself says when.
+    if (!status_required && out.state == alerting::AlertState::kFiring) {
+      out.ends_at_ms = ends ? *ends : now + kResolveTimeoutMs;
+    }
+    alerts.push_back(std::move(out));
+  }
+  return alerts;
+}
+
+}  // namespace
+
 void Api::AlertmanagerWebhook(std::unique_ptr<Call>& c) {
   if (!alerts_) return ReplyError(c, FailedPrecondition("alerting is not enabled"));
   rapidjson::Document doc;
@@ -242,63 +315,31 @@ void Api::AlertmanagerWebhook(std::unique_ptr<Call>& c) {
   if (!doc.HasMember("alerts") || !doc["alerts"].IsArray()) {
     return ReplyError(c, InvalidArgument("alerts: expected an array"));
   }
-  std::vector<alerting::Alert> alerts;
-  rapidjson::SizeType i = 0;
-  for (const auto& a : doc["alerts"].GetArray()) {
-    const std::string where = "alerts[" + std::to_string(i++) + "]";
-    if (!a.IsObject()) return ReplyError(c, InvalidArgument(where + ": expected an object"));
-    alerting::Alert out;
-    const std::string status =
-        a.HasMember("status") && a["status"].IsString() ? a["status"].GetString() : "";
-    if (status != "firing" && status != "resolved") {
-      return ReplyError(c, InvalidArgument(where + ".status: expected firing or resolved"));
-    }
-    out.state =
-        status == "firing" ? alerting::AlertState::kFiring : alerting::AlertState::kResolved;
-    if (!a.HasMember("labels") || !a["labels"].IsObject()) {
-      return ReplyError(c, InvalidArgument(where + ".labels: expected an object"));
-    }
-    for (const auto& m : a["labels"].GetObject()) {
-      if (!m.value.IsString()) {
-        return ReplyError(
-            c, InvalidArgument(where + ".labels." + m.name.GetString() + ": expected a string"));
-      }
-      out.labels[m.name.GetString()] = m.value.GetString();
-    }
-    if (!out.labels.count("alertname")) {
-      return ReplyError(c, InvalidArgument(where + ".labels.alertname: required"));
-    }
-    if (a.HasMember("annotations") && a["annotations"].IsObject()) {
-      for (const auto& m : a["annotations"].GetObject()) {
-        if (m.value.IsString()) out.annotations[m.name.GetString()] = m.value.GetString();
-      }
-    }
-    out.name = out.labels["alertname"];
-    out.signal = "alertmanager";
-    out.condition = out.annotations.count("summary") ? out.annotations["summary"] : out.name;
-    out.fingerprint = a.HasMember("fingerprint") && a["fingerprint"].IsString() &&
-                              a["fingerprint"].GetStringLength() > 0
-                          ? a["fingerprint"].GetString()
-                          : alerting::Fingerprint(out.labels);
-    const int64_t now = UnixMillis();
-    std::optional<int64_t> starts, ends;
-    if (a.HasMember("startsAt") && a["startsAt"].IsString()) {
-      starts = oncall::ParseTime(a["startsAt"].GetString());
-      if (!starts) {
-        return ReplyError(c, InvalidArgument(where + ".startsAt: expected an RFC 3339 time"));
-      }
-    }
-    if (a.HasMember("endsAt") && a["endsAt"].IsString())
-      ends = oncall::ParseTime(a["endsAt"].GetString());
-    out.active_since_ms = starts && *starts > 0 ? *starts : now;
-    out.fired_at_ms = out.active_since_ms;
-    if (out.state == alerting::AlertState::kResolved) {
-      out.resolved_at_ms = ends && *ends > 0 ? *ends : now;
-    }
-    alerts.push_back(std::move(out));
+  auto alerts =
+      ParseExternalAlerts(doc["alerts"], "alerts", true, now_ms_ ? now_ms_() : UnixMillis());
+  if (!alerts.ok()) return ReplyError(c, alerts.status());
+  const size_t n = alerts->size();
+  alerts_->Ingest(std::move(*alerts), "alertmanager");
+  Reply(c, 200, "{\"received\":" + std::to_string(n) + "}");
+}
+
+void Api::PostAlerts(std::unique_ptr<Call>& c) {
+  if (!alerts_) return ReplyError(c, FailedPrecondition("alerting is not enabled"));
+  rapidjson::Document doc;
+  Status st = ParseJsonValue(c->req.body(), doc);
+  if (!st.ok()) return ReplyError(c, st);
+  // Alertmanager's API v2 body is a bare array; {"alerts": [...]} is accepted too.
+  const bool wrapped = doc.IsObject() && doc.HasMember("alerts");
+  const rapidjson::Value& list = wrapped ? doc["alerts"] : doc;
+  if (!list.IsArray()) {
+    return ReplyError(c, InvalidArgument("expected an array of alerts (or {\"alerts\": [...]}) "
+                                         "with labels.alertname"));
   }
-  const size_t n = alerts.size();
-  alerts_->Ingest(std::move(alerts));
+  auto alerts =
+      ParseExternalAlerts(list, wrapped ? "alerts" : "", false, now_ms_ ? now_ms_() : UnixMillis());
+  if (!alerts.ok()) return ReplyError(c, alerts.status());
+  const size_t n = alerts->size();
+  alerts_->Ingest(std::move(*alerts), "api");
   Reply(c, 200, "{\"received\":" + std::to_string(n) + "}");
 }
 

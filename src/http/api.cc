@@ -251,6 +251,7 @@ Api::Api(ModelManager& models, ServingMetrics& metrics, ApiKeyAuth auth, ApiOpti
   Route(verb::post, "/api/v1/models/{model}/skew", Access::kProtected, &Api::Skew);
   Route(verb::post, "/api/v1/feedback", Access::kProtected, &Api::Feedback);
   Route(verb::get, "/api/v1/alerts", Access::kProtected, &Api::ListAlerts);
+  Route(verb::post, "/api/v1/alerts", Access::kProtected, &Api::PostAlerts);
   Route(verb::post, "/api/v1/alerts/{fingerprint}/ack", Access::kProtected, &Api::AckAlert);
   Route(verb::get, "/api/v1/silences", Access::kProtected, &Api::ListSilences);
   Route(verb::post, "/api/v1/silences", Access::kProtected, &Api::AddSilence);

@@ -119,6 +119,7 @@ class Api {
   // Alerting (alerting_api.cc).
   void ListAlerts(std::unique_ptr<Call>& c);
   void AckAlert(std::unique_ptr<Call>& c);
+  void PostAlerts(std::unique_ptr<Call>& c);
   void ListSilences(std::unique_ptr<Call>& c);
   void AddSilence(std::unique_ptr<Call>& c);
   void ExpireSilence(std::unique_ptr<Call>& c);

@@ -173,7 +173,13 @@ void WriteTensorData(JsonWriter& w, const Tensor& t) {
 }  // namespace
 
 Status ParseJson(std::string& body, rapidjson::Document& doc) {
-  if (body.empty()) return InvalidArgument("empty request body (expected a JSON object)");
+  VIGIL_RETURN_IF_ERROR(ParseJsonValue(body, doc));
+  if (!doc.IsObject()) return InvalidArgument("expected a JSON object at the top level");
+  return Status::Ok();
+}
+
+Status ParseJsonValue(std::string& body, rapidjson::Document& doc) {
+  if (body.empty()) return InvalidArgument("empty request body (expected JSON)");
   // Iterative parsing: a deeply nested body cannot exhaust the I/O thread's stack.
   doc.ParseInsitu<rapidjson::kParseNanAndInfFlag | rapidjson::kParseIterativeFlag>(body.data());
   if (doc.HasParseError()) {
@@ -181,7 +187,6 @@ Status ParseJson(std::string& body, rapidjson::Document& doc) {
                            std::to_string(doc.GetErrorOffset()) + ": " +
                            rapidjson::GetParseError_En(doc.GetParseError()));
   }
-  if (!doc.IsObject()) return InvalidArgument("expected a JSON object at the top level");
   return Status::Ok();
 }
 

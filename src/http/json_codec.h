@@ -25,6 +25,8 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 // Parses `body` (modified in place). NaN/Infinity literals are accepted by the parser
 // so validation can name them.
 Status ParseJson(std::string& body, rapidjson::Document& doc);
+// Like ParseJson, but any top-level value (an array) is accepted.
+Status ParseJsonValue(std::string& body, rapidjson::Document& doc);
 
 struct InferInputs {
   std::vector<Tensor> inputs;  // declared order

@@ -309,3 +309,34 @@ channels:
     page = wait_for(lambda: [e for e in receiver.received("/pd")
                              if e["dedup_key"] == "vigil/" + incs[0]["id"]], what="the SEV1 page")
     assert page[0]["payload"]["severity"] == "critical"
+
+
+def test_alerts_pushed_through_the_api_join_the_pipeline_and_time_out(start_server):
+    """POST /api/v1/alerts takes Alertmanager's API v2 body (a bare array): any script can
+    raise an alert; one not sent again resolves after 5 minutes (resolve_timeout)."""
+    s = start_server(env={"VIGIL_ALERT_EVAL_INTERVAL": "1h"}, args=["--test-clock"],
+                     models=("iris",))
+    body = [{"labels": {"alertname": "FeatureStoreStale", "model": "iris", "severity": "critical"},
+             "annotations": {"summary": "feature store 2 h behind"}}]
+    r = s.post("/api/v1/alerts", body)
+    assert r.status == 200 and r.json() == {"received": 1}
+    a = [x for x in s.get("/api/v1/alerts?state=firing").json()["alerts"]
+         if x["name"] == "FeatureStoreStale"]
+    assert len(a) == 1 and a[0]["source"] == "api"
+    incs = s.get("/api/v1/incidents?status=open").json()["incidents"]
+    assert len(incs) == 1 and incs[0]["severity"] == "SEV2" and incs[0]["service"] == "iris"
+    step(s, "4m")
+    assert s.post("/api/v1/alerts", {"alerts": body}).status == 200  # sent again: still firing
+    step(s, "4m")
+    assert [x for x in s.get("/api/v1/alerts?state=firing").json()["alerts"]
+            if x["name"] == "FeatureStoreStale"]
+    step(s, "2m")  # 6 minutes since it was last sent
+    assert not [x for x in s.get("/api/v1/alerts?state=firing").json()["alerts"]
+                if x["name"] == "FeatureStoreStale"]
+    assert s.get(f"/api/v1/incidents/{incs[0]['id']}").json()["status"] == "resolved"
+    for bad, msg in [({"labels": {}}, "expected an array"),
+                     ([{"labels": {"model": "iris"}}], "[0].labels.alertname: required"),
+                     ([{"labels": {"alertname": "X"}, "endsAt": "later"}], "[0].endsAt"),
+                     ([{"labels": {"alertname": "X", "n": 1}}], "[0].labels.n: expected a string")]:
+        r = s.post("/api/v1/alerts", bad)
+        assert r.status == 400 and msg in r.json()["error"], (bad, r)
