@@ -175,6 +175,7 @@ void AlertService::EvaluateOnce() {
   }
   Deliver(transitions);
   FlushGroups();
+  if (after_evaluation_) after_evaluation_();
 }
 
 void AlertService::Deliver(const std::vector<AlertTransition>& transitions) {

@@ -53,6 +53,9 @@ class AlertService {
   // every evaluation (and every Alertmanager delivery). Call before Start().
   void SetNotificationPolicy(GroupingConfig grouping, std::vector<InhibitRule> inhibit_rules,
                              std::function<void(std::vector<AlertGroup>)> on_groups);
+  // Runs at the end of every evaluation, on the evaluating thread (follow-ups that read
+  // the same signals). Call before Start().
+  void SetAfterEvaluation(std::function<void()> fn) { after_evaluation_ = std::move(fn); }
   // Unix milliseconds for timestamps, silences and grouping (the server's test clock);
   // `for` durations stay on `clock`. Call before Start().
   void SetUnixClock(std::function<int64_t()> now);
@@ -101,6 +104,7 @@ class AlertService {
   std::vector<InhibitRule> inhibit_rules_;
   AlertGrouper grouper_{GroupingConfig{}};  // guarded by eval_mu_
   std::function<void(std::vector<AlertGroup>)> on_groups_;
+  std::function<void()> after_evaluation_;
   mutable std::mutex mu_;  // guards evaluator_ reads, series_, last_rules_ and below
   AlertEvaluator evaluator_;
   std::map<std::string, Alert> external_;  // by fingerprint: firing Alertmanager alerts

@@ -216,6 +216,10 @@ int RunServer(const ServerConfig& config) {
           if (!st.ok()) LogError("alert notification not queued", {{"error", st.message()}});
         }
       });
+  runbook.SetMetrics([&alert_signals](const std::string& model) {
+    return DescribeModelNow(alert_signals, model);
+  });
+  alerts->SetAfterEvaluation([&runbook] { runbook.Verify(); });
   alerts->SetTransitionHandler([&incident_manager, &runbook](const alerting::AlertTransition& t) {
     incident_manager.OnAlert(t);
     runbook.OnAlert(t);

@@ -262,4 +262,42 @@ std::vector<SignalValue> ServingSignals::Read(const alerting::AlertRule& rule) {
   return out;
 }
 
+std::string DescribeModelNow(ServingSignals& signals, const std::string& model) {
+  auto read = [&](Signal signal) -> std::optional<SignalValue> {
+    alerting::AlertRule r;
+    r.signal = signal;
+    r.model = model;
+    r.window = std::chrono::minutes(5);
+    r.quantile = 0.95;
+    auto v = signals.Read(r);
+    if (v.empty()) return std::nullopt;
+    return v.front();
+  };
+  char buf[64];
+  std::string out;
+  auto add = [&out](const std::string& part) { out += (out.empty() ? "" : ", ") + part; };
+  if (auto b = read(Signal::kBreakerOpen)) {
+    add("production v" + b->labels["version"]);
+  }
+  if (auto e = read(Signal::kErrorRate)) {
+    std::snprintf(buf, sizeof buf, "error rate %.2f %% (5m)", e->value * 100);
+    add(buf);
+  } else {
+    add("no requests in the last 5m");
+  }
+  if (auto l = read(Signal::kLatency)) {
+    std::snprintf(buf, sizeof buf, "p95 %.1f ms (5m)", l->value * 1000);
+    add(buf);
+  }
+  if (auto a = read(Signal::kAccuracy)) {
+    std::snprintf(buf, sizeof buf, "accuracy %.1f %%", a->value * 100);
+    add(buf);
+  } else {
+    add("accuracy not known yet (fewer than " + std::to_string(ServingSignals::kMinLabels) +
+        " labels for this version)");
+  }
+  if (auto b = read(Signal::kBreakerOpen)) add(b->value > 0 ? "breaker open" : "breaker closed");
+  return model + " " + out;
+}
+
 }  // namespace vigil

@@ -64,6 +64,11 @@ class ServingSignals final : public alerting::SignalSource {
   TimePoint last_sample_{};
 };
 
+// One line on how `model` does now, from the same signals as its alerts: "production v1:
+// error rate 0.0 % (5m), p95 4.1 ms (5m), accuracy 96.0 % (40 labels)..., breaker closed".
+// Called on the alert evaluator's thread.
+std::string DescribeModelNow(ServingSignals& signals, const std::string& model);
+
 // Prometheus's histogram_quantile over cumulative bucket counts (linear inside a bucket;
 // the +Inf bucket answers the largest finite bound). NaN without observations.
 double HistogramQuantile(double q, const std::vector<double>& bounds,

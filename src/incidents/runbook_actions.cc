@@ -51,6 +51,9 @@ void RunbookActions::OnAlert(const alerting::AlertTransition& t) {
                                                  : "") +
                        " answers " + model + "'s requests meanwhile";
     incidents_.Apply(*incident, u).ok();
+    if (!config->fallback_model.empty()) {
+      ScheduleVerification(*incident, model, "the breaker opened", *config);
+    }
     return;
   }
   if (a.signal != "accuracy" && a.signal != "error_rate" && a.signal != "drift_share") return;
@@ -87,11 +90,42 @@ void RunbookActions::OnAlert(const alerting::AlertTransition& t) {
   if (done.ok()) {
     u.action = "Rolled back " + model + " " + *done + " (automatic: " + why + ")";
     LogInfo("automatic rollback", {{"model", model}, {"change", *done}, {"incident", *incident}});
+    ScheduleVerification(*incident, model, "the rollback", *config);
   } else {
     u.note = "Automatic rollback of " + model + " failed: " + done.status().message();
     LogError("automatic rollback failed", {{"model", model}, {"error", done.status().message()}});
   }
   incidents_.Apply(*incident, u).ok();
+}
+
+void RunbookActions::ScheduleVerification(const std::string& incident, const std::string& model,
+                                          const std::string& what, const ModelConfig& config) {
+  if (!metrics_) return;
+  const int64_t after =
+      std::chrono::duration_cast<std::chrono::seconds>(config.actions.verify_after).count();
+  std::lock_guard lock(mu_);
+  pending_.push_back({incident, model, what + ", " + HumanSeconds(after) + " on", now_() + after});
+}
+
+int RunbookActions::Verify() {
+  std::vector<Pending> due;
+  {
+    std::lock_guard lock(mu_);
+    const int64_t now = now_();
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->due_s <= now) {
+        due.push_back(std::move(*it));
+        it = pending_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const Pending& p : due) {
+    incidents_.Record(p.incident, "verify", "vigil", "After " + p.what + ": " + metrics_(p.model))
+        .ok();
+  }
+  return static_cast<int>(due.size());
 }
 
 }  // namespace vigil::incidents

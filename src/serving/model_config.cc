@@ -783,7 +783,8 @@ Result<ModelConfig> ParseModelConfigText(const std::string& text, const std::str
     if (root["actions"].IsDefined()) {
       const YAML::Node a = root["actions"];
       if (!a.IsMap()) return ctx.Error("actions", "expected a mapping, got " + Ctx::Describe(a));
-      VIGIL_RETURN_IF_ERROR(ctx.CheckKeys(a, "actions", {"rollback", "recent_deploy"}));
+      VIGIL_RETURN_IF_ERROR(
+          ctx.CheckKeys(a, "actions", {"rollback", "recent_deploy", "verify_after"}));
       if (a["rollback"].IsDefined()) {
         auto m = ctx.String(a["rollback"], "actions.rollback");
         if (!m.ok()) return m.status();
@@ -804,6 +805,12 @@ Result<ModelConfig> ParseModelConfigText(const std::string& text, const std::str
           return ctx.Error("actions.recent_deploy", "expected a positive duration");
         }
         c.actions.recent_deploy = *d;
+      }
+      if (a["verify_after"].IsDefined()) {
+        auto d = ctx.Dur(a["verify_after"], "actions.verify_after", std::chrono::seconds(1));
+        if (!d.ok()) return d.status();
+        if (d->count() < 0) return ctx.Error("actions.verify_after", "expected a duration");
+        c.actions.verify_after = *d;
       }
     }
     return c;

@@ -124,6 +124,9 @@ struct ActionsConfig {
   // to `previous`. Otherwise the incident gets the drift investigation's commands.
   ActionMode rollback = ActionMode::kSuggest;
   std::chrono::milliseconds recent_deploy{std::chrono::hours(1)};
+  // How long after an action (a rollback, the breaker's fallback) the model's metrics are
+  // read back into the incident's timeline: did it help?
+  std::chrono::milliseconds verify_after{std::chrono::minutes(5)};
 };
 
 struct ModelConfig {

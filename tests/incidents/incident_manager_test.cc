@@ -193,6 +193,7 @@ TEST_F(IncidentsTest, RunbookRollsBackOnlyAfterARecentDeploymentAndOnlyInAutoMod
   int64_t now_s = 10'000;
   RunbookActions runbook(
       actions, *manager_, [&](const std::string&) { return config; }, [&] { return now_s; });
+  runbook.SetMetrics([](const std::string& model) { return model + " production v1, fine"; });
   auto fire = [&](const std::string& fp) {
     auto t = Alert(alerting::AlertState::kFiring, "critical", fp);
     t.alert.signal = "accuracy";
@@ -210,6 +211,16 @@ TEST_F(IncidentsTest, RunbookRollsBackOnlyAfterARecentDeploymentAndOnlyInAutoMod
   auto r = manager_->Get(id);
   EXPECT_EQ(r->timeline.back().kind, "action");
   EXPECT_NE(r->timeline.back().text.find("Rolled back iris 2 -> 1"), std::string::npos);
+  // actions.verify_after (5 min) later, the metrics go into the timeline.
+  EXPECT_EQ(runbook.Verify(), 0);
+  now_s += 299;
+  EXPECT_EQ(runbook.Verify(), 0);
+  now_s += 1;
+  EXPECT_EQ(runbook.Verify(), 1);
+  EXPECT_EQ(runbook.Verify(), 0);
+  r = manager_->Get(id);
+  EXPECT_EQ(r->timeline.back().kind, "verify");
+  EXPECT_EQ(r->timeline.back().text, "After the rollback, 5 min on: iris production v1, fine");
   // The same incident is triaged once.
   auto again = Alert(alerting::AlertState::kFiring, "critical", "a2");
   again.alert.signal = "accuracy";

@@ -119,6 +119,11 @@ def test_a_bad_deployment_pages_escalates_rolls_back_and_resolves(start_server, 
     assert pages == [f"Level 0: notified {on_call} (SEV2, pager, chat)",
                      "Level 1: escalated to ml-team (SEV2, pager, chat)"]
     assert inc["status"] == "resolved"
+    # The rollback's effect, read back actions.verify_after (5 min) later.
+    verify = [e["text"] for e in inc["timeline"] if e["kind"] == "verify"]
+    assert len(verify) == 1 and verify[0].startswith(
+        "After the rollback, 5 min on: iris production v1, "), verify
+    assert "breaker closed" in verify[0]
     assert inc["metrics"]["time_to_detect_seconds"] is not None
     assert inc["metrics"]["time_to_resolve_seconds"] is not None
     wait_for(lambda: len(pd_events()) == 3, what="the escalation and resolution at PagerDuty")
@@ -147,7 +152,8 @@ def test_a_bad_deployment_pages_escalates_rolls_back_and_resolves(start_server, 
                          f"http://127.0.0.1:{s.port}"], capture_output=True, text=True,
                         timeout=60).stdout
     for fact in (f"Level 0: notified {on_call}", "Level 1: escalated to ml-team",
-                 "Rolled back iris 2 -> 1", "Alert firing: ModelAccuracyLow on iris",
+                 "Rolled back iris 2 -> 1", "After the rollback, 5 min on: iris production v1",
+                 "Alert firing: ModelAccuracyLow on iris",
                  "Alert resolved: ModelAccuracyLow on iris"):
         assert fact in pm, fact
 
