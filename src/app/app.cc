@@ -163,7 +163,7 @@ int RunServer(const ServerConfig& config) {
         "and the API only (set notifications, docs/alerting.md)");
   }
   notify::Notifier notifier(**store, notify_config, notify::MakeHttpSender(), metrics.registry(),
-                            now_ms);
+                            config.environment, now_ms);
   notify::IncidentNotifications incident_outbox(notifier);
   incidents::IncidentManager incident_manager(**store, metrics.registry(), config.environment,
                                               now_ms);

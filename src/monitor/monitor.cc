@@ -505,6 +505,12 @@ Result<QualityReport> Monitor::Quality(const std::shared_ptr<const ModelConfig>&
   return q;
 }
 
+namespace {
+
+std::string RowKey(const LabelRecord& r) { return r.prediction_id + ":" + std::to_string(r.row); }
+
+}  // namespace
+
 Result<PerformanceReport> Monitor::Performance(const std::shared_ptr<const ModelConfig>& config,
                                                int64_t version) {
   VersionState& st = StateFor(config, version);
@@ -524,9 +530,9 @@ Result<PerformanceReport> Monitor::Performance(const std::shared_ptr<const Model
           auto a = std::find(labels.begin(), labels.end(), it->label);
           if (p == labels.end() || a == labels.end()) continue;
           st.performance->AddClass(static_cast<size_t>(p - labels.begin()),
-                                   static_cast<size_t>(a - labels.begin()));
+                                   static_cast<size_t>(a - labels.begin()), RowKey(*it));
         } else {
-          st.performance->AddValue(it->predicted_value, it->value);
+          st.performance->AddValue(it->predicted_value, it->value, RowKey(*it));
         }
       }
     }
@@ -674,23 +680,28 @@ Result<FeedbackResult> Monitor::Feedback(
   }
   VIGIL_RETURN_IF_ERROR(store_->PutLabels(records));
   FeedbackResult out;
-  {
-    std::lock_guard lock(label_counts_mu_);
-    for (const auto& r : resolved) {
-      LabelCounts& c = label_counts_[{r.state->model, r.state->version}];
-      c.labelled += 1;
-      if (r.classification && r.predicted == r.actual) c.correct += 1;
+  for (size_t i = 0; i < resolved.size(); ++i) {
+    const auto& r = resolved[i];
+    std::optional<double> before;  // the row's earlier label, when it had one in the window
+    {
+      std::lock_guard lock(r.state->mu);
+      // A reload may have reset the window meanwhile: it reloads from the store, which
+      // already holds this label, so there is nothing to add then.
+      if (r.state->performance) {
+        const std::string key = RowKey(records[i]);
+        before = r.classification
+                     ? r.state->performance->AddClass(r.predicted, r.actual, key)
+                     : r.state->performance->AddValue(r.predicted_value, r.actual_value, key);
+      }
     }
-  }
-  for (const auto& r : resolved) {
-    std::lock_guard lock(r.state->mu);
-    // A reload may have reset the window meanwhile: it reloads from the store, which
-    // already holds this label, so there is nothing to add then.
-    if (r.state->performance) {
+    {
+      // Labels counted for rollout guardrails: a corrected label replaces its count.
+      std::lock_guard lock(label_counts_mu_);
+      LabelCounts& c = label_counts_[{r.state->model, r.state->version}];
+      if (!before) c.labelled += 1;
       if (r.classification) {
-        r.state->performance->AddClass(r.predicted, r.actual);
-      } else {
-        r.state->performance->AddValue(r.predicted_value, r.actual_value);
+        if (before && static_cast<size_t>(*before) == r.predicted) c.correct -= 1;
+        if (r.predicted == r.actual) c.correct += 1;
       }
     }
     r.state->labels->Increment();

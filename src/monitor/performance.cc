@@ -7,16 +7,36 @@ namespace vigil::monitor {
 PerformanceTracker::PerformanceTracker(std::vector<std::string> labels, size_t window)
     : labels_(std::move(labels)), window_(window == 0 ? 1 : window) {}
 
-void PerformanceTracker::Push(Entry e) {
-  entries_.push_back(e);
-  while (entries_.size() > window_) entries_.pop_front();
+std::optional<double> PerformanceTracker::Push(Entry e) {
+  if (!e.key.empty()) {
+    auto it = by_key_.find(e.key);
+    if (it != by_key_.end()) {
+      Entry& old = entries_[static_cast<size_t>(it->second - first_seq_)];
+      const double before = old.actual;
+      old.predicted = e.predicted;
+      old.actual = e.actual;
+      return before;
+    }
+    by_key_.emplace(e.key, first_seq_ + entries_.size());
+  }
+  entries_.push_back(std::move(e));
+  while (entries_.size() > window_) {
+    if (!entries_.front().key.empty()) by_key_.erase(entries_.front().key);
+    entries_.pop_front();
+    ++first_seq_;
+  }
+  return std::nullopt;
 }
 
-void PerformanceTracker::AddClass(size_t predicted, size_t actual) {
-  Push({static_cast<double>(predicted), static_cast<double>(actual)});
+std::optional<double> PerformanceTracker::AddClass(size_t predicted, size_t actual,
+                                                   std::string_view key) {
+  return Push({static_cast<double>(predicted), static_cast<double>(actual), std::string(key)});
 }
 
-void PerformanceTracker::AddValue(double predicted, double actual) { Push({predicted, actual}); }
+std::optional<double> PerformanceTracker::AddValue(double predicted, double actual,
+                                                   std::string_view key) {
+  return Push({predicted, actual, std::string(key)});
+}
 
 PerformanceReport PerformanceTracker::Report() const {
   PerformanceReport r;

@@ -1,7 +1,8 @@
 // PerformanceTracker: rolling quality of one model version from delayed labels.
 //
 // Keeps the latest `window` labelled predictions (count-based, so the figure moves as
-// soon as labels arrive however late they are) and derives accuracy, per-class and macro
+// soon as labels arrive however late they are; a row labelled again is corrected in place,
+// not counted twice) and derives accuracy, per-class and macro
 // precision/recall/F1 and the confusion matrix (classifiers), or MAE/RMSE (regressors).
 //
 // Not thread-safe: the monitor guards it with its version's mutex.
@@ -9,7 +10,10 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace vigil::monitor {
@@ -39,9 +43,11 @@ class PerformanceTracker {
   // `labels`: the classifier's labels; empty for a regressor.
   PerformanceTracker(std::vector<std::string> labels, size_t window);
 
-  // Classification: label indexes. Regression: values.
-  void AddClass(size_t predicted, size_t actual);
-  void AddValue(double predicted, double actual);
+  // Classification: label indexes. Regression: values. `key` names the row
+  // ("prediction_id:row"): a key already in the window has its label replaced, and the
+  // label it had is returned; nullopt when the row is new (or `key` is empty).
+  std::optional<double> AddClass(size_t predicted, size_t actual, std::string_view key = {});
+  std::optional<double> AddValue(double predicted, double actual, std::string_view key = {});
 
   PerformanceReport Report() const;
   size_t size() const { return entries_.size(); }
@@ -51,12 +57,15 @@ class PerformanceTracker {
  private:
   struct Entry {
     double predicted, actual;
+    std::string key;
   };
-  void Push(Entry e);
+  std::optional<double> Push(Entry e);
 
   std::vector<std::string> labels_;
   size_t window_;
   std::deque<Entry> entries_;  // oldest first
+  uint64_t first_seq_ = 0;     // sequence number of entries_.front()
+  std::unordered_map<std::string, uint64_t> by_key_;
 };
 
 }  // namespace vigil::monitor

@@ -18,8 +18,10 @@ std::chrono::milliseconds Backoff(const RetryPolicy& retry, int64_t failed_attem
 }
 
 Notifier::Notifier(Store& store, NotifyConfig config, std::unique_ptr<Sender> sender,
-                   prometheus::Registry& registry, NowFn now)
+                   prometheus::Registry& registry, const std::string& environment, NowFn now)
     : store_(store), config_(std::move(config)), sender_(std::move(sender)), now_(std::move(now)) {
+  std::map<std::string, std::string> constant;
+  if (!environment.empty()) constant["environment"] = environment;
   outcomes_ = &prometheus::BuildCounter()
                    .Name("vigil_notifications_total")
                    .Help(
@@ -29,6 +31,7 @@ Notifier::Notifier(Store& store, NotifyConfig config, std::unique_ptr<Sender> se
   pending_ = &prometheus::BuildGauge()
                   .Name("vigil_notifications_pending")
                   .Help("Notifications in the outbox not yet delivered")
+                  .Labels(constant)
                   .Register(registry)
                   .Add({});
   auto pending = store_.ListNotifications("pending", 100000);

@@ -46,9 +46,9 @@ class Notifier {
  public:
   using NowFn = std::function<int64_t()>;  // unix milliseconds
 
-  // `store` must outlive the notifier.
+  // `store` must outlive the notifier. `environment` labels the metrics when not empty.
   Notifier(Store& store, NotifyConfig config, std::unique_ptr<Sender> sender,
-           prometheus::Registry& registry, NowFn now);
+           prometheus::Registry& registry, const std::string& environment, NowFn now);
   ~Notifier();
   Notifier(const Notifier&) = delete;
   Notifier& operator=(const Notifier&) = delete;

@@ -258,5 +258,24 @@ TEST(Performance, ClassificationMetricsAndConfusionMatrix) {
   EXPECT_DOUBLE_EQ(reg.Report().rmse, std::sqrt(2.5));
 }
 
+TEST(Performance, ARowLabelledAgainIsCorrectedNotCountedTwice) {
+  PerformanceTracker t({"a", "b"}, 3);
+  EXPECT_FALSE(t.AddClass(0, 1, "p1:0"));
+  EXPECT_FALSE(t.AddClass(1, 1, "p2:0"));
+  EXPECT_DOUBLE_EQ(t.Report().accuracy, 0.5);
+  auto before = t.AddClass(0, 0, "p1:0");  // the label of p1 was wrong: corrected
+  ASSERT_TRUE(before);
+  EXPECT_EQ(*before, 1);
+  EXPECT_EQ(t.Report().count, 2);
+  EXPECT_DOUBLE_EQ(t.Report().accuracy, 1.0);
+  t.AddClass(1, 0, "p3:0");
+  t.AddClass(1, 1, "p4:0");  // p1 leaves the window ...
+  EXPECT_EQ(t.Report().count, 3);
+  EXPECT_FALSE(t.AddClass(0, 0, "p1:0"));  // ... so its label is new again
+  EXPECT_EQ(t.Report().count, 3);
+  EXPECT_TRUE(t.AddClass(1, 1, "p3:0"));  // p3 is still in the window: replaced in place
+  EXPECT_DOUBLE_EQ(t.Report().accuracy, 1.0);
+}
+
 }  // namespace
 }  // namespace vigil::monitor

@@ -234,7 +234,7 @@ class OutboxTest : public ::testing::Test {
                                          int otherwise = 200) {
     auto s = std::make_unique<ScriptedSender>(std::move(replies), otherwise);
     *sender = s.get();
-    return std::make_unique<Notifier>(*store_, config_, std::move(s), registry_,
+    return std::make_unique<Notifier>(*store_, config_, std::move(s), registry_, "",
                                       [this] { return now_; });
   }
   std::vector<NotificationRecord> All() { return *store_->ListNotifications("", 100); }
