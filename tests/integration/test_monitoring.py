@@ -147,6 +147,12 @@ def test_feedback_errors_name_the_bad_items_and_store_nothing(server):
     assert r.status == 200 and r.json()["accepted"] == 2
     perf = server.get("/api/v1/models/iris/performance").json()
     assert perf["labelled"] == 2
+    # A label sent again corrects its row: still two labelled rows.
+    wrong_first = perf["accuracy"]
+    r = server.post("/api/v1/feedback", {"prediction_id": pid, "label": "virginica"})
+    assert r.status == 200
+    perf = server.get("/api/v1/models/iris/performance").json()
+    assert perf["labelled"] == 2 and perf["accuracy"] == wrong_first - 0.5
     for path in ("/api/v1/models/nope/drift", "/api/v1/models/nope/performance"):
         assert server.get(path).status == 404
     assert server.get("/api/v1/models/iris/drift?window=soon").status == 400
