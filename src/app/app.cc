@@ -147,6 +147,7 @@ int RunServer(const ServerConfig& config) {
     }
     oncall_config = std::move(*loaded);
   }
+  incidents::SetSeverityPolicies(oncall_config.severities);
   notify::NotifyConfig notify_config;
   if (!config.notifications.empty()) {
     auto loaded = notify::LoadNotifyFile(config.notifications);

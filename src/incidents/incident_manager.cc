@@ -40,15 +40,24 @@ std::optional<std::string> ParseSeverity(std::string_view text) {
   return std::nullopt;
 }
 
+namespace {
+
+std::map<std::string, SeverityPolicy>& Policies() {
+  static std::map<std::string, SeverityPolicy> policies = oncall::DefaultSeverityPolicies();
+  return policies;
+}
+
+}  // namespace
+
 const SeverityPolicy& PolicyFor(const std::string& severity) {
-  static const std::map<std::string, SeverityPolicy> kPolicies = {
-      {"SEV1", {5, 15, {"pager", "chat", "email"}}},
-      {"SEV2", {15, 30, {"pager", "chat"}}},
-      {"SEV3", {60, 120, {"chat", "email"}}},
-      {"SEV4", {480, std::nullopt, {"ticket"}}},
-  };
-  auto it = kPolicies.find(severity);
-  return it == kPolicies.end() ? kPolicies.at("SEV3") : it->second;
+  const auto& policies = Policies();
+  auto it = policies.find(severity);
+  return it == policies.end() ? policies.at("SEV3") : it->second;
+}
+
+void SetSeverityPolicies(std::map<std::string, SeverityPolicy> policies) {
+  for (const auto& [sev, p] : oncall::DefaultSeverityPolicies()) policies.try_emplace(sev, p);
+  Policies() = std::move(policies);
 }
 
 std::string SeverityForAlert(const alerting::Alert& a) {

@@ -23,6 +23,7 @@
 
 #include "alerting/evaluator.h"
 #include "core/status.h"
+#include "oncall/schedule.h"
 #include "store/store.h"
 
 namespace prometheus {
@@ -36,14 +37,15 @@ class Family;
 
 namespace vigil::incidents {
 
-struct SeverityPolicy {
-  int respond_minutes = 0;
-  std::optional<int> escalate_minutes;
-  std::vector<std::string> channels;
-};
+using oncall::SeverityPolicy;
 // "SEV1".."SEV4" (also "1".."4", "sev2"); nullopt when not a severity.
 std::optional<std::string> ParseSeverity(std::string_view text);
+// The policy of a severity: the lecture's table (oncall::DefaultSeverityPolicies), or the
+// one SetSeverityPolicies installed. An unknown severity reads as SEV3.
 const SeverityPolicy& PolicyFor(const std::string& severity);
+// Installs the on-call file's table. Process-wide configuration: call once at start-up,
+// before any thread reads a policy (not thread-safe against concurrent PolicyFor).
+void SetSeverityPolicies(std::map<std::string, SeverityPolicy> policies);
 // The severity an alert declares (critical -> SEV2, ...; the `sev` label wins).
 std::string SeverityForAlert(const alerting::Alert& alert);
 

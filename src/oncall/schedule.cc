@@ -163,6 +163,15 @@ std::vector<std::string> OnCallConfig::Resolve(const Target& t, int64_t ms) cons
   return {};
 }
 
+std::map<std::string, SeverityPolicy> DefaultSeverityPolicies() {
+  return {
+      {"SEV1", {5, 15, {"pager", "chat", "email"}}},
+      {"SEV2", {15, 30, {"pager", "chat"}}},
+      {"SEV3", {60, 120, {"chat", "email"}}},
+      {"SEV4", {480, std::nullopt, {"ticket"}}},
+  };
+}
+
 OnCallConfig DefaultOnCallConfig() {
   OnCallConfig c;
   c.policies.push_back(Runbook000Ladder(""));
@@ -178,7 +187,8 @@ Result<OnCallConfig> ParseOnCallText(const std::string& text, const std::string&
   }
   try {
     if (!root.IsMap()) return Err(file, "expected schedules: and escalation_policies:");
-    VIGIL_RETURN_IF_ERROR(CheckKeys(root, file + ": ", {"schedules", "escalation_policies"}));
+    VIGIL_RETURN_IF_ERROR(
+        CheckKeys(root, file + ": ", {"schedules", "escalation_policies", "severities"}));
     OnCallConfig c;
     if (root["schedules"].IsDefined()) {
       const YAML::Node list = root["schedules"];
@@ -287,6 +297,54 @@ Result<OnCallConfig> ParseOnCallText(const std::string& text, const std::string&
           p.levels.push_back(std::move(level));
         }
         c.policies.push_back(std::move(p));
+      }
+    }
+    if (const YAML::Node sevs = root["severities"]; sevs.IsDefined()) {
+      if (!sevs.IsMap()) return Err(file + ": severities", "expected a mapping SEV1..SEV4");
+      for (const auto& kv : sevs) {
+        const std::string name = kv.first.Scalar();
+        const std::string where = file + ": severities." + name;
+        if (!c.severities.count(name)) return Err(where, "expected SEV1, SEV2, SEV3 or SEV4");
+        const YAML::Node n = kv.second;
+        if (!n.IsMap()) return Err(where, "expected a mapping");
+        VIGIL_RETURN_IF_ERROR(CheckKeys(n, where, {"respond", "escalate", "channels"}));
+        SeverityPolicy& p = c.severities[name];
+        auto minutes = [&](const char* key) -> Result<std::optional<int>> {
+          if (Scalar(n, key) && (n[key].Scalar() == "none" || n[key].Scalar() == "never")) {
+            return std::optional<int>();
+          }
+          auto d = Scalar(n, key) ? ParseDuration(n[key].Scalar(), std::chrono::minutes(1))
+                                  : Result<std::chrono::milliseconds>(InvalidArgument(""));
+          if (!d.ok() || d->count() <= 0 || d->count() % 60'000 != 0) {
+            return Err(where + "." + key, "expected whole minutes such as 15m (or none)");
+          }
+          return std::optional<int>(static_cast<int>(d->count() / 60'000));
+        };
+        if (n["respond"].IsDefined()) {
+          auto m = minutes("respond");
+          if (!m.ok()) return m.status();
+          if (!*m) return Err(where + ".respond", "a response time is required");
+          p.respond_minutes = **m;
+        }
+        if (n["escalate"].IsDefined()) {
+          auto m = minutes("escalate");
+          if (!m.ok()) return m.status();
+          p.escalate_minutes = *m;
+        }
+        if (n["channels"].IsDefined()) {
+          if (!n["channels"].IsSequence()) {
+            return Err(where + ".channels", "expected a list of pager, chat, email, ticket");
+          }
+          p.channels.clear();
+          for (const auto& ch : n["channels"]) {
+            const std::string v = ch.Scalar();
+            if (v != "pager" && v != "chat" && v != "email" && v != "ticket") {
+              return Err(where + ".channels",
+                         "unknown channel '" + v + "' (expected pager, chat, email, ticket)");
+            }
+            p.channels.push_back(v);
+          }
+        }
       }
     }
     for (const auto& p : c.policies) {

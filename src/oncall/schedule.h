@@ -68,9 +68,22 @@ struct EscalationPolicy {
   std::vector<EscalationLevel> levels;
 };
 
+// Lecture 003's severity table: how fast someone must respond, when it escalates, which
+// channels are notified (pager, chat, email, ticket).
+struct SeverityPolicy {
+  int respond_minutes = 0;
+  std::optional<int> escalate_minutes;
+  std::vector<std::string> channels;
+};
+// SEV1 5/15 pager + chat + email; SEV2 15/30 pager + chat; SEV3 60/120 chat + email;
+// SEV4 480/none ticket.
+std::map<std::string, SeverityPolicy> DefaultSeverityPolicies();
+
 struct OnCallConfig {
   std::vector<Schedule> schedules;
   std::vector<EscalationPolicy> policies;
+  // The lecture's table with the file's `severities:` applied.
+  std::map<std::string, SeverityPolicy> severities = DefaultSeverityPolicies();
 
   const Schedule* FindSchedule(std::string_view name) const;
   const EscalationPolicy* FindPolicy(std::string_view name) const;
@@ -83,7 +96,8 @@ struct OnCallConfig {
 // configured, level 0 pages ml-team.
 OnCallConfig DefaultOnCallConfig();
 
-// Parses the on-call file (YAML: schedules, escalation_policies); errors name the field.
+// Parses the on-call file (YAML: schedules, escalation_policies, severities); errors name
+// the field.
 // A file without a "default" policy gets runbook 000's ladder as "default".
 Result<OnCallConfig> ParseOnCallText(const std::string& text, const std::string& file);
 Result<OnCallConfig> LoadOnCallFile(const std::filesystem::path& file);

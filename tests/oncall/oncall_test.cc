@@ -152,6 +152,39 @@ schedules:
             std::string::npos);
 }
 
+TEST(Schedule, SeverityPoliciesAreConfigurable) {
+  auto c = ParseOnCallText(R"(
+severities:
+  SEV2: {respond: 10m, channels: [pager, chat, email]}
+  SEV4: {escalate: 1h}
+)",
+                           "oncall.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->severities.at("SEV2").respond_minutes, 10);
+  EXPECT_EQ(c->severities.at("SEV2").escalate_minutes, 30);  // kept from the lecture
+  EXPECT_EQ(c->severities.at("SEV2").channels,
+            (std::vector<std::string>{"pager", "chat", "email"}));
+  EXPECT_EQ(c->severities.at("SEV4").escalate_minutes, 60);
+  EXPECT_EQ(c->severities.at("SEV1").respond_minutes, 5);
+  incidents::SetSeverityPolicies(c->severities);
+  EXPECT_EQ(incidents::PolicyFor("SEV2").respond_minutes, 10);
+  incidents::SetSeverityPolicies(DefaultSeverityPolicies());
+  EXPECT_EQ(incidents::PolicyFor("SEV2").respond_minutes, 15);
+
+  auto bad = [](const std::string& text) {
+    auto r = ParseOnCallText(text, "oncall.yaml");
+    EXPECT_FALSE(r.ok()) << text;
+    return r.ok() ? std::string() : r.status().message();
+  };
+  EXPECT_NE(bad("severities: {SEV5: {respond: 1m}}").find("severities.SEV5"), std::string::npos);
+  EXPECT_NE(bad("severities: {SEV1: {respond: soon}}").find("severities.SEV1.respond"),
+            std::string::npos);
+  EXPECT_NE(bad("severities: {SEV1: {channels: [sms]}}").find("unknown channel 'sms'"),
+            std::string::npos);
+  EXPECT_NE(bad("severities: {SEV1: {respnd: 5m}}").find("did you mean 'respond'"),
+            std::string::npos);
+}
+
 TEST(Escalator, PagesTheOnCallThenClimbsUntilAcknowledged) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("vigil_escalator_test_" + std::to_string(::getpid()));
