@@ -10,6 +10,7 @@
 
 #include "core/duration.h"
 #include "core/strings.h"
+#include "core/yaml_fields.h"
 
 namespace vigil::alerting {
 namespace {
@@ -386,12 +387,9 @@ std::vector<AlertRule> BuiltinRules(const ModelConfig& c) {
 }
 
 Result<std::vector<AlertRule>> ParseRulesText(const std::string& text, const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(file + ": not valid YAML: " + e.what());
-  }
+  auto loaded = LoadYaml(text, file);
+  if (!loaded.ok()) return loaded.status();
+  const YAML::Node root = *loaded;
   try {
     if (!root.IsMap() || !root["rules"].IsSequence()) {
       return InvalidArgument(file + ": expected `rules:` with a list of rules");

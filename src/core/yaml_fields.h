@@ -34,6 +34,15 @@ inline Status CheckYamlKeys(const YAML::Node& n, const std::string& where,
   return Status::Ok();
 }
 
+// Parses YAML text; InvalidArgument "<file>: not valid YAML: ..." otherwise.
+inline Result<YAML::Node> LoadYaml(const std::string& text, const std::string& file) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(file + ": not valid YAML: " + e.what());
+  }
+}
+
 inline bool HasScalar(const YAML::Node& n, const char* key) {
   return n[key].IsDefined() && n[key].IsScalar();
 }

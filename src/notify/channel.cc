@@ -341,12 +341,9 @@ Result<Channel> ParseChannel(const YAML::Node& n, const std::string& where) {
 }  // namespace
 
 Result<NotifyConfig> ParseNotifyText(const std::string& text, const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(file + ": not valid YAML: " + e.what());
-  }
+  auto loaded = LoadYaml(text, file);
+  if (!loaded.ok()) return loaded.status();
+  const YAML::Node root = *loaded;
   try {
     NotifyConfig c;
     if (root.IsNull()) return c;

@@ -179,12 +179,9 @@ OnCallConfig DefaultOnCallConfig() {
 }
 
 Result<OnCallConfig> ParseOnCallText(const std::string& text, const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(file + ": not valid YAML: " + e.what());
-  }
+  auto loaded = LoadYaml(text, file);
+  if (!loaded.ok()) return loaded.status();
+  const YAML::Node root = *loaded;
   try {
     if (!root.IsMap()) return Err(file, "expected schedules: and escalation_policies:");
     VIGIL_RETURN_IF_ERROR(

@@ -11,7 +11,6 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
 import pytest
@@ -162,6 +161,21 @@ def oip_body(rows, name="input", datatype="FP32", **extra):
                         "data": rows}]}
     body.update(extra)
     return body
+
+
+def send_wrong_iris_labels(server):
+    """Serves 30 iris flowers from the training distribution (no drift) and sends a wrong
+    label for each: the production version's accuracy becomes 0."""
+    import csv
+    with open(os.path.join(EXAMPLES, "iris", "train.csv")) as f:
+        rows = [[float(x) for x in r[:4]] for r in csv.reader(f) if r[0] != "sepal_length"]
+    wrong = []
+    for x in rows[::5]:
+        p = server.post("/v1/predict", {"model": "iris", "instances": [x]}).json()["predictions"][0]
+        wrong.append({"prediction_id": p["prediction_id"],
+                      "label": "virginica" if p["label"] != "virginica" else "setosa"})
+    r = server.post("/api/v1/feedback", {"feedback": wrong})
+    assert r.status == 200, r
 
 
 class Receiver:

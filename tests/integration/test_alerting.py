@@ -1,12 +1,10 @@
 """Alerts end to end: built-in rules from the model's slo: section fire on Vigil's own
 signals (accuracy from delayed labels, load failures), show in /api/v1/alerts, the CLI
 and ALERTS{...}, and resolve; custom rules come from a YAML file."""
-import csv
 import json
-import os
 import subprocess
 
-from conftest import EXAMPLES, IRIS_ROW, VIGIL_BIN, oip_body, wait_for
+from conftest import IRIS_ROW, VIGIL_BIN, oip_body, send_wrong_iris_labels, wait_for
 
 ALERT_ENV = {"VIGIL_ALERT_EVAL_INTERVAL": "50ms", "VIGIL_MONITOR_INTERVAL": "50ms"}
 
@@ -30,15 +28,7 @@ def firing(server, name):
 def test_accuracy_alert_fires_on_bad_labels_and_resolves_after_rollback(start_server):
     s = start_server(env=ALERT_ENV, models=("iris",), prepare=fast_slo)
     assert s.post("/api/v1/models/iris/promote", {"version": 2, "reason": "test"}).status == 200
-    with open(os.path.join(EXAMPLES, "iris", "train.csv")) as f:
-        rows = [[float(x) for x in r[:4]] for r in csv.reader(f) if r[0] != "sepal_length"]
-    wrong = []
-    for x in rows[::5]:  # 30 flowers from the training distribution: no drift
-        body = s.post("/v1/predict", {"model": "iris", "instances": [x]}).json()
-        p = body["predictions"][0]
-        other = "virginica" if p["label"] != "virginica" else "setosa"
-        wrong.append({"prediction_id": p["prediction_id"], "label": other})
-    assert s.post("/api/v1/feedback", {"feedback": wrong}).status == 200
+    send_wrong_iris_labels(s)
     alert = wait_for(lambda: firing(s, "ModelAccuracyLow"), what="the accuracy alert")[0]
     assert alert["labels"] == {"alertname": "ModelAccuracyLow", "model": "iris", "version": "2",
                                "severity": "critical"}
@@ -94,14 +84,7 @@ def test_automatic_rollback_after_a_bad_deployment(start_server):
 
     s = start_server(env=ALERT_ENV, models=("iris",), prepare=auto)
     assert s.post("/api/v1/models/iris/promote", {"version": 2, "reason": "v2"}).status == 200
-    with open(os.path.join(EXAMPLES, "iris", "train.csv")) as f:
-        rows = [[float(x) for x in r[:4]] for r in csv.reader(f) if r[0] != "sepal_length"]
-    wrong = []
-    for x in rows[::5]:
-        p = s.post("/v1/predict", {"model": "iris", "instances": [x]}).json()["predictions"][0]
-        wrong.append({"prediction_id": p["prediction_id"],
-                      "label": "virginica" if p["label"] != "virginica" else "setosa"})
-    assert s.post("/api/v1/feedback", {"feedback": wrong}).status == 200
+    send_wrong_iris_labels(s)
 
     def resolved_incident():
         incs = s.get("/api/v1/incidents?status=resolved").json()["incidents"]

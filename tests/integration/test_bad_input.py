@@ -1,5 +1,4 @@
 """Bad input never crashes the server: every case gets a 4xx with {"error": ...} naming it."""
-import http.client
 
 import pytest
 

@@ -3,7 +3,6 @@ import math
 import shutil
 import subprocess
 
-import pytest
 
 from conftest import IRIS_ROW, oip_body
 

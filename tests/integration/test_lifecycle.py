@@ -207,7 +207,6 @@ def test_register_upload_then_promote_with_accuracy_gate(start_server):
 
 
 def test_register_offline_into_repository(tmp_path):
-    import shutil
     from conftest import copy_examples
     repo = tmp_path / "repo"
     repo.mkdir()

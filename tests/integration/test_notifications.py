@@ -7,13 +7,12 @@ and grouping of Alertmanager alerts, and bad input.
 Time is driven by `--test-clock` with a long alert_eval_interval: each
 POST /api/v1/test/clock runs escalations and one alert evaluation, so nothing depends on
 how fast the machine is."""
-import csv
 import json
 import os
 import signal
 import subprocess
 
-from conftest import EXAMPLES, VIGIL_BIN, wait_for
+from conftest import VIGIL_BIN, send_wrong_iris_labels, wait_for
 
 NOTIFY = """
 external_url: http://vigil.test:8000
@@ -77,14 +76,7 @@ def test_a_bad_deployment_pages_escalates_rolls_back_and_resolves(start_server, 
 
     # Deploy version 2; its labelled answers come back wrong (accuracy 0).
     assert s.post("/api/v1/models/iris/promote", {"version": 2, "reason": "deploy"}).status == 200
-    with open(os.path.join(EXAMPLES, "iris", "train.csv")) as f:
-        rows = [[float(x) for x in r[:4]] for r in csv.reader(f) if r[0] != "sepal_length"]
-    wrong = []
-    for x in rows[::5]:
-        p = s.post("/v1/predict", {"model": "iris", "instances": [x]}).json()["predictions"][0]
-        wrong.append({"prediction_id": p["prediction_id"],
-                      "label": "virginica" if p["label"] != "virginica" else "setosa"})
-    assert s.post("/api/v1/feedback", {"feedback": wrong}).status == 200
+    send_wrong_iris_labels(s)
     wait_for(lambda: s.get("/api/v1/models/iris/performance?version=2").json()["labelled"] == 30,
              what="the labels")
 

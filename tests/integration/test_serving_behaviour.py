@@ -1,5 +1,4 @@
 """Concurrency, batching, overload, deadlines, reload without restart, SIGTERM drain, bad configs."""
-import json
 import shutil
 import signal
 import threading
