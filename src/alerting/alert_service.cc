@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 
+#include "alerting/alert_codec.h"
 #include "core/ids.h"
 #include "core/logging.h"
 
@@ -45,6 +46,29 @@ AlertService::AlertService(const Clock& clock, SignalSource& source,
       }
     } else {
       LogError("silences not loaded", {{"error", stored.status().message()}});
+    }
+  }
+  if (store_) {
+    auto firing = store_->FiringAlerts();
+    if (!firing.ok()) {
+      LogError("firing alerts not restored", {{"error", firing.status().message()}});
+    } else {
+      for (const auto& [fp, body] : *firing) {
+        auto a = DecodeAlert(body);
+        if (!a.ok()) continue;
+        if (!a->acknowledged_by.empty()) acks_[fp] = {a->acknowledged_by, a->acknowledged_ms};
+        a->acknowledged_by.clear();
+        a->acknowledged_ms = 0;
+        if (a->source == "vigil") {
+          evaluator_.Restore(*a);
+        } else {
+          external_.emplace(fp, *a);
+        }
+      }
+      persisted_ = std::move(*firing);
+      if (!persisted_.empty()) {
+        LogInfo("firing alerts restored", {{"alerts", static_cast<int64_t>(persisted_.size())}});
+      }
     }
   }
   if (!environment.empty()) constant_labels_["environment"] = environment;
@@ -175,7 +199,29 @@ void AlertService::EvaluateOnce() {
   }
   Deliver(transitions);
   FlushGroups();
+  PersistFiring();
   if (after_evaluation_) after_evaluation_();
+}
+
+void AlertService::PersistFiring() {
+  if (!store_) return;
+  std::map<std::string, std::string> firing;
+  {
+    std::lock_guard lock(mu_);
+    const int64_t now = now_();
+    const std::vector<Alert> active = ActiveLocked();
+    for (Alert a : active) {
+      if (a.state != AlertState::kFiring) continue;
+      Decorate(a, now, active);
+      firing[a.fingerprint] = EncodeAlert(a);
+    }
+  }
+  if (firing == persisted_) return;
+  if (Status st = store_->ReplaceFiringAlerts(firing); !st.ok()) {
+    LogError("firing alerts not stored", {{"error", st.message()}});
+    return;
+  }
+  persisted_ = std::move(firing);
 }
 
 void AlertService::Deliver(const std::vector<AlertTransition>& transitions) {

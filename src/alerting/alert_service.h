@@ -38,8 +38,10 @@ namespace vigil::alerting {
 class AlertService {
  public:
   // `rules` is asked for the current rules at every evaluation (models come and go).
-  // `store` (nullable) keeps the silences. `source`, `clock` and `store` must outlive the
-  // service.
+  // `store` (nullable) keeps the silences and the firing alerts (with their
+  // acknowledgements), which are restored here: after a restart an alert whose condition
+  // ended meanwhile resolves at the first evaluation. `source`, `clock` and `store` must
+  // outlive the service.
   AlertService(const Clock& clock, SignalSource& source,
                std::function<std::vector<AlertRule>()> rules, prometheus::Registry& registry,
                const std::string& environment, Store* store = nullptr);
@@ -92,6 +94,8 @@ class AlertService {
   std::vector<Alert> ActiveLocked() const;  // REQUIRES: mu_ held
   std::vector<Alert> AlertsLocked() const;  // REQUIRES: mu_ held
   void FlushGroups();                       // REQUIRES: eval_mu_ held
+  // Stores the firing alerts when they changed. REQUIRES: eval_mu_ held, mu_ not held.
+  void PersistFiring();
   bool SilencedLocked(const Alert& a, int64_t now_ms) const;
   void Deliver(const std::vector<AlertTransition>& transitions);
   void UpdateSeriesLocked();
@@ -113,6 +117,7 @@ class AlertService {
   std::map<std::string, std::pair<std::string, int64_t>> acks_;  // fingerprint -> by, at
   std::map<std::string, prometheus::Gauge*> series_;  // fingerprint + state -> ALERTS series
   std::vector<AlertRule> last_rules_;
+  std::map<std::string, std::string> persisted_;  // guarded by eval_mu_: what the store has
 
   std::mutex eval_mu_;  // one evaluation at a time
   std::mutex stop_mu_;

@@ -94,6 +94,14 @@ std::vector<AlertTransition> AlertEvaluator::Evaluate(const std::vector<AlertRul
   return out;
 }
 
+void AlertEvaluator::Restore(const Alert& firing) {
+  Active a;
+  a.alert = firing;
+  a.alert.state = AlertState::kFiring;
+  a.since = clock_.Now();
+  active_[firing.fingerprint] = std::move(a);
+}
+
 std::vector<Alert> AlertEvaluator::Snapshot() const {
   std::vector<Alert> out;
   for (const auto& [fp, a] : active_) {

@@ -69,6 +69,10 @@ class AlertEvaluator {
   // Active (pending, firing) alerts, then the resolved ones, newest first.
   std::vector<Alert> Snapshot() const;
 
+  // Puts back an alert that was firing before a restart: it stays firing while its
+  // condition holds and resolves (a transition) at the first evaluation where it does not.
+  void Restore(const Alert& firing);
+
  private:
   struct Active {
     Alert alert;

@@ -198,6 +198,7 @@ int RunServer(const ServerConfig& config) {
         return rules;
       },
       metrics.registry(), config.environment, &**store);
+  incident_manager.RestoreFiring(alerts->Alerts());
   ManagerActions model_actions(*models, **store);
   incidents::RunbookActions runbook(
       model_actions, incident_manager,

@@ -311,6 +311,35 @@ void IncidentManager::RefreshFigures() {
   mtbf_->Set(f->mtbf.value_or(0));
 }
 
+void IncidentManager::RestoreFiring(const std::vector<alerting::Alert>& firing) {
+  std::set<std::string> now_firing;
+  for (const auto& a : firing) {
+    if (a.state == alerting::AlertState::kFiring) now_firing.insert(a.fingerprint);
+  }
+  auto open = List("open", 100000);
+  if (!open.ok()) return;
+  std::lock_guard lock(mu_);
+  for (const IncidentRecord& summary : *open) {
+    if (!summary.automatic) continue;
+    std::set<std::string>& mine = firing_[summary.id];
+    for (const auto& fp : summary.alerts) {
+      if (now_firing.count(fp)) mine.insert(fp);
+    }
+    if (!mine.empty()) continue;
+    firing_.erase(summary.id);
+    auto r = Load(summary.id);
+    if (!r.ok()) continue;
+    const int64_t now = now_();
+    r->status = "resolved";
+    if (!r->mitigated_ms) r->mitigated_ms = now;
+    r->resolved_ms = now;
+    Save(*r, {{now, "status", "vigil",
+               "Status -> resolved (its alerts were no longer firing when Vigil restarted)"}})
+        .ok();
+  }
+  RefreshFigures();
+}
+
 std::optional<std::string> IncidentManager::IncidentForAlert(const std::string& fingerprint) {
   std::lock_guard lock(mu_);
   for (const auto& [id, alerts] : firing_) {

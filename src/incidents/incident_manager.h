@@ -112,6 +112,10 @@ class IncidentManager {
 
   // Feeds an alert transition (from the alert service's thread).
   void OnAlert(const alerting::AlertTransition& transition);
+  // At start-up, with the alerts restored as firing: each open automatic incident gets
+  // back its firing alerts (so their resolution resolves it); one left with none resolves
+  // now (its alerts ended while Vigil was down).
+  void RestoreFiring(const std::vector<alerting::Alert>& firing);
   // The open automatic incident a firing alert belongs to.
   std::optional<std::string> IncidentForAlert(const std::string& fingerprint);
 

@@ -12,7 +12,7 @@ struct Migration {
   const char* sql;
 };
 
-inline constexpr std::array<Migration, 6> kMigrations = {{
+inline constexpr std::array<Migration, 7> kMigrations = {{
     {1, R"sql(
 CREATE TABLE model_versions (
   model TEXT NOT NULL,
@@ -129,6 +129,12 @@ CREATE TABLE notifications (
   last_error TEXT NOT NULL
 );
 CREATE INDEX notifications_due ON notifications (state, next_attempt_ms);
+)sql"},
+    {7, R"sql(
+CREATE TABLE alert_state (
+  fingerprint TEXT PRIMARY KEY,
+  body TEXT NOT NULL
+);
 )sql"},
 }};
 

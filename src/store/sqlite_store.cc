@@ -294,6 +294,31 @@ class SqliteStore final : public Store, private SqliteConnection {
     return out;
   }
 
+  Status ReplaceFiringAlerts(const std::map<std::string, std::string>& alerts) override {
+    std::lock_guard lock(mu_);
+    return Transaction([&]() -> Status {
+      Stmt del(db_, "DELETE FROM alert_state");
+      if (del.Step() != SQLITE_DONE) return Error("storing the firing alerts");
+      Stmt q(db_, "INSERT INTO alert_state (fingerprint, body) VALUES (?, ?)");
+      for (const auto& [fp, body] : alerts) {
+        q.Reset();
+        q.Bind(1, fp).Bind(2, body);
+        if (q.Step() != SQLITE_DONE) return Error("storing the firing alerts");
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<std::map<std::string, std::string>> FiringAlerts() override {
+    std::lock_guard lock(mu_);
+    Stmt q(db_, "SELECT fingerprint, body FROM alert_state ORDER BY fingerprint");
+    std::map<std::string, std::string> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out[q.Text(0)] = q.Text(1);
+    if (rc != SQLITE_DONE) return Error("reading the firing alerts");
+    return out;
+  }
+
   Status EnqueueNotifications(const std::vector<NotificationRecord>& messages) override {
     std::lock_guard lock(mu_);
     return Transaction([&] { return InsertNotificationsLocked(messages); });

@@ -149,6 +149,11 @@ class Store {
   // Silences that end after `after_ms`.
   virtual Result<std::vector<SilenceRecord>> ListSilences(int64_t after_ms) = 0;
 
+  // The firing alerts, so their state survives a restart: fingerprint -> the alerting
+  // module's serialized alert. Replace stores exactly this set, atomically.
+  virtual Status ReplaceFiringAlerts(const std::map<std::string, std::string>& alerts) = 0;
+  virtual Result<std::map<std::string, std::string>> FiringAlerts() = 0;
+
   // The notification outbox. Enqueue assigns ids and keeps the messages' order.
   virtual Status EnqueueNotifications(const std::vector<NotificationRecord>& messages) = 0;
   // Pending messages whose next attempt is due at `now_ms`, oldest first, at most `limit`.

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "alerting/alert_codec.h"
 #include "alerting/evaluator.h"
 #include "alerting/rule.h"
 #include "alerting/silence.h"
@@ -219,6 +220,40 @@ TEST(AlertRules, TheServiceWatchesItsOwnHealth) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("rules[0].model: 'service_health' is about the service"),
             std::string::npos);
+}
+
+TEST(AlertCodec, RoundTripsWhatARestartNeeds) {
+  Alert a;
+  a.fingerprint = "00000000000000aa";
+  a.name = "ModelAccuracyLow";
+  a.signal = "accuracy";
+  a.labels = {{"alertname", "ModelAccuracyLow"}, {"model", "iris"}, {"note", "a \"quote\""}};
+  a.annotations = {{"summary", "iris: accuracy below 90 %"}};
+  a.state = AlertState::kFiring;
+  a.value = 0.5;
+  a.threshold = 0.9;
+  a.condition = "accuracy < 0.9";
+  a.active_since_ms = 1000;
+  a.fired_at_ms = 2000;
+  a.source = "api";
+  a.ends_at_ms = 9000;
+  a.acknowledged_by = "bob";
+  a.acknowledged_ms = 3000;
+  auto b = DecodeAlert(EncodeAlert(a));
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(b->fingerprint, a.fingerprint);
+  EXPECT_EQ(b->labels, a.labels);
+  EXPECT_EQ(b->annotations, a.annotations);
+  EXPECT_EQ(b->state, AlertState::kFiring);
+  EXPECT_EQ(b->value, 0);  // read again at the first evaluation
+  EXPECT_EQ(b->threshold, 0.9);
+  EXPECT_EQ(b->condition, a.condition);
+  EXPECT_EQ(b->fired_at_ms, 2000);
+  EXPECT_EQ(b->ends_at_ms, 9000);
+  EXPECT_EQ(b->source, "api");
+  EXPECT_EQ(b->acknowledged_by, "bob");
+  EXPECT_FALSE(DecodeAlert("{}").ok());
+  EXPECT_FALSE(DecodeAlert("nope").ok());
 }
 
 TEST(AlertRules, SloSectionIsValidated) {

@@ -2,6 +2,7 @@
 signals (accuracy from delayed labels, load failures), show in /api/v1/alerts, the CLI
 and ALERTS{...}, and resolve; custom rules come from a YAML file."""
 import json
+import signal
 import subprocess
 
 from conftest import IRIS_ROW, VIGIL_BIN, oip_body, send_wrong_iris_labels, wait_for
@@ -354,3 +355,30 @@ def test_error_budget_burn_rate_alerts(start_server):
     ticket = wait_for(lambda: firing(s, "ModelErrorBudgetBurnTicket"), what="the ticket")[0]
     assert ticket["labels"]["severity"] == "info"
     assert not firing(s, "ModelLatencyBudgetBurnFast")  # iris answers in well under 200 ms
+
+
+def test_firing_alerts_survive_a_crash_and_resolve_when_their_condition_ended(start_server,
+                                                                              tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - {name: IrisBusy, signal: request_rate, model: iris, window: 1m,"
+                     " threshold: 0, severity: critical, for: 0s}\n")
+    env = dict(ALERT_ENV, VIGIL_ALERT_RULES=str(rules))
+    s = start_server(env=env, models=("iris",))
+    for _ in range(3):
+        assert s.post("/v2/models/iris/infer", oip_body([IRIS_ROW])).status == 200
+    alert = wait_for(lambda: firing(s, "IrisBusy"), what="the alert")[0]
+    inc = wait_for(lambda: s.get("/api/v1/incidents?status=open").json()["incidents"],
+                   what="the incident")[0]
+    s.stop(signal.SIGKILL)
+
+    # No traffic after the restart: the restored alert resolves at an evaluation, and its
+    # incident with it (not left open forever).
+    s = start_server(env=env, models=("iris",), repo=s.repo, data_dir=s.data_dir)
+    done = wait_for(lambda: s.get(f"/api/v1/incidents/{inc['id']}").json()["status"] == "resolved",
+                    what="the incident to resolve after the restart")
+    assert done
+    texts = [e["text"] for e in s.get(f"/api/v1/incidents/{inc['id']}").json()["timeline"]]
+    assert any(t.startswith("Alert resolved: IrisBusy on iris") for t in texts), texts
+    resolved = [a for a in alerts(s, state="resolved") if a["name"] == "IrisBusy"]
+    assert resolved and resolved[0]["fingerprint"] == alert["fingerprint"]
+    assert len(s.get("/api/v1/incidents").json()["incidents"]) == 1  # nothing declared twice
