@@ -181,7 +181,7 @@ def main():
     ap.add_argument("--models", default="examples/models")
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     ap.add_argument("--connections", default="1,16,64")
-    ap.add_argument("--only", choices=["monitoring"], help="run one section only")
+    ap.add_argument("--only", choices=["monitoring", "alerting"], help="run one section only")
     args = ap.parse_args()
     conns = [int(c) for c in args.connections.split(",")]
     tmp = tempfile.mkdtemp(prefix="vigil-bench-")
@@ -202,6 +202,10 @@ def main():
     procs = []
     if args.only == "monitoring":
         monitoring_section(args, repo, tmp, out, procs)
+        write_results(lines, tmp)
+        return
+    if args.only == "alerting":
+        alerting_section(args, repo, tmp, out, procs)
         write_results(lines, tmp)
         return
     try:
@@ -258,7 +262,7 @@ def main():
         top = max(conns)
         v, n, f = (results[(k, top)] for k in ("vigil iris OIP infer", "nginx fixed 200", "fastapi iris infer"))
         out()
-        out(f"| fraud at 64 conns | req/s | p50 ms | p99 ms |")
+        out("| fraud at 64 conns | req/s | p50 ms | p99 ms |")
         out("|---|---|---|---|")
         out(f"| dynamic batching (max_batch_size 64) | {batched['rps']:.0f} | {batched['p50_ms']:.2f} | {batched['p99_ms']:.2f} |")
         out(f"| max_batch_size 1 | {unb['rps']:.0f} | {unb['p50_ms']:.2f} | {unb['p99_ms']:.2f} |")
@@ -288,6 +292,7 @@ def main():
         for p in procs:
             stop(p)
     monitoring_section(args, repo, tmp, out, procs)
+    alerting_section(args, repo, tmp, out, procs)
     write_results(lines, tmp)
 
 
@@ -355,6 +360,129 @@ def monitoring_section(args, repo, tmp, out, procs):
             out(line)
         if res.returncode != 0:
             out(f"(drift bench failed: {res.stderr.strip()})")
+
+
+class _Receiver:
+    """A local webhook receiver answering 202, counting what it got."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        self.count = 0
+        self.lock = threading.Lock()
+        rcv = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with rcv.lock:
+                    rcv.count += 1
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+def _call(port, method, path, body=None):
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    c.request(method, path, body=json.dumps(body) if body is not None else None,
+              headers={"Content-Type": "application/json"})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, data
+
+
+def alerting_section(args, repo, tmp, out, procs):
+    """Notification delivery through the durable outbox, against posting the same messages
+    straight to the same receiver; one alert-pipeline step against a /health round trip."""
+    import http.client
+    out()
+    out("## Alerting and notifications")
+    out()
+    rcv = _Receiver()
+    notify = os.path.join(tmp, "notify.yaml")
+    with open(notify, "w") as f:
+        f.write(f"channels:\n  - {{name: hook, type: webhook, url: "
+                f"'http://127.0.0.1:{rcv.port}/hook'}}\n")
+    proc, port, _ = start_vigil(args.vigil, repo, tmp, "vigil-alerting",
+                                {"VIGIL_NOTIFICATIONS": notify, "VIGIL_ALERT_EVAL_INTERVAL": "1h"})
+    procs.append(proc)
+    # Baseline: the same number of POSTs straight to the receiver, one connection each (as
+    # Vigil's sender does).
+    n = 2000
+    body = json.dumps({"event": "trigger", "title": "x" * 80, "text": "y" * 200})
+    print(f"  baseline: {n} POSTs to the receiver ...", file=sys.stderr)
+    t0 = time.monotonic()
+    for _ in range(n):
+        c = http.client.HTTPConnection("127.0.0.1", rcv.port, timeout=60)
+        c.request("POST", "/hook", body=body, headers={"Content-Type": "application/json"})
+        c.getresponse().read()
+        c.close()
+    base_s = time.monotonic() - t0
+    print(f"  vigil: {n} notifications through the outbox ...", file=sys.stderr)
+    before = rcv.count
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    t0 = time.monotonic()
+    for _ in range(n):
+        conn.request("POST", "/api/v1/notifications/test", body='{"channel": "hook"}',
+                     headers={"Content-Type": "application/json"})
+        conn.getresponse().read()
+    queued_s = time.monotonic() - t0
+    while rcv.count - before < n:
+        time.sleep(0.01)
+    vigil_s = time.monotonic() - t0
+    status, data = _call(port, "GET", "/api/v1/notifications?state=pending&limit=10")
+    pending = len(json.loads(data)["notifications"])
+    # One pipeline step (escalations, an alert evaluation of every rule, escalations)
+    # through the test clock's endpoint, against the /health round trip.
+    stop(proc)
+    log = open(os.path.join(tmp, "vigil-step.log"), "w")
+    ready = os.path.join(tmp, "vigil-step.ready")
+    port = free_port()
+    proc = subprocess.Popen([args.vigil, "serve", "--model-repository", repo, "--host",
+                             "127.0.0.1", "--port", str(port), "--ready-file", ready,
+                             "--data-dir", os.path.join(tmp, "step-data"), "--test-clock"],
+                            stdout=log, stderr=subprocess.STDOUT,
+                            env=dict(os.environ, VIGIL_ALERT_EVAL_INTERVAL="1h"))
+    procs.append(proc)
+    while not os.path.exists(ready):
+        time.sleep(0.005)
+
+    def timed(method, path, body=None, k=300):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        ts = []
+        for _ in range(k):
+            t = time.monotonic()
+            c.request(method, path, body=body, headers={"Content-Type": "application/json"})
+            c.getresponse().read()
+            ts.append((time.monotonic() - t) * 1000)
+        ts.sort()
+        return ts[len(ts) // 2], ts[int(len(ts) * 0.99)]
+
+    health = timed("GET", "/health")
+    step = timed("POST", "/api/v1/test/clock", '{"advance": "0s"}')
+    stop(proc)
+    rcv.httpd.shutdown()
+    out("| measure | Vigil | baseline | ratio |")
+    out("|---|---|---|---|")
+    out(f"| {n} webhook notifications: queued through the API, stored, delivered (msg/s) | "
+        f"{n / vigil_s:.0f} | {n / base_s:.0f} (direct POSTs, Python client) | "
+        f"{(n / vigil_s) / (n / base_s):.2f} |")
+    out(f"| time to queue them (API calls, msg/s) | {n / queued_s:.0f} | | |")
+    out(f"| still pending after the last arrived | {pending} | 0 | |")
+    out(f"| alert pipeline step (2 models' rules + service rules), p50 / p99 ms | "
+        f"{step[0]:.2f} / {step[1]:.2f} | {health[0]:.2f} / {health[1]:.2f} (GET /health) | "
+        f"{step[0] / health[0]:.1f} |")
 
 
 if __name__ == "__main__":

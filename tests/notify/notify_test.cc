@@ -61,6 +61,13 @@ TEST(NotifyConfig, ParsesEverySection) {
   EXPECT_EQ(c->retry.give_up_after, 1h);
 }
 
+TEST(NotifyConfig, TheShippedExampleLoads) {
+  auto c = LoadNotifyFile(std::string(VIGIL_EXAMPLES_DIR) + "/../oncall/notifications.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->channels.size(), 2u);
+  EXPECT_EQ(c->inhibit_rules.size(), 1u);
+}
+
 TEST(NotifyConfig, DefaultsFollowAlertmanager) {
   auto c = ParseNotifyText("", "n.yaml");
   ASSERT_TRUE(c.ok());

@@ -152,6 +152,14 @@ schedules:
             std::string::npos);
 }
 
+TEST(Schedule, TheShippedExampleLoads) {
+  auto c = LoadOnCallFile(std::string(VIGIL_EXAMPLES_DIR) + "/../oncall/oncall.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->schedules.size(), 1u);
+  EXPECT_EQ(c->schedules[0].zone->name(), "Europe/Berlin");
+  EXPECT_EQ(c->FindPolicy("default")->levels.size(), 4u);
+}
+
 TEST(Schedule, SeverityPoliciesAreConfigurable) {
   auto c = ParseOnCallText(R"(
 severities:
