@@ -1,5 +1,6 @@
 #include "notify/channel.h"
 
+#include <openssl/evp.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -133,6 +134,43 @@ std::string PagerDutyBody(const Channel& c, const Message& m) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+// RFC 2047 for a header that is not plain ASCII.
+std::string HeaderText(const std::string& text) {
+  bool ascii = true;
+  for (unsigned char c : text) ascii = ascii && c >= 0x20 && c < 0x7f;
+  if (ascii) return text;
+  std::string b64(4 * ((text.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  b64.resize(static_cast<size_t>(n));
+  return "=?UTF-8?B?" + b64 + "?=";
+}
+
+std::string EmailMessage(const Channel& c, const Message& m) {
+  std::string to;
+  for (const auto& r : c.to) to += (to.empty() ? "" : ", ") + r;
+  std::string subject = m.title;
+  if (m.event == "resolve" && subject.rfind("Resolved", 0) != 0) subject = "[RESOLVED] " + subject;
+  std::string out = "From: " + c.from + "\r\nTo: " + to + "\r\nSubject: " + HeaderText(subject) +
+                    "\r\nDate: " + FormatUnixMillis(m.at_ms) +
+                    "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8"
+                    "\r\nContent-Transfer-Encoding: 8bit\r\nX-Vigil-Dedup-Key: " +
+                    m.dedup_key + "\r\nX-Vigil-Event: " + m.event + "\r\n\r\n";
+  std::string body = m.title + "\n\n" + m.text + "\n";
+  if (!m.link.empty()) body += "\n" + m.link + "\n";
+  body += "\nSeverity: " + m.severity + "\nSource: " + m.source + "\n";
+  // CRLF line ends; dot-stuffing (RFC 5321 4.5.2) is the sender's, at DATA.
+  for (char ch : body) {
+    if (ch == '\n') {
+      out += "\r\n";
+    } else if (ch != '\r') {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 constexpr std::string_view kPlaceholders[] = {"event", "dedup_key", "subject", "title",
                                               "text",  "severity",  "source",  "link",
                                               "at",    "channel",   "json"};
@@ -196,6 +234,8 @@ std::string_view ChannelTypeName(ChannelType t) {
       return "pagerduty";
     case ChannelType::kWebhook:
       return "webhook";
+    case ChannelType::kEmail:
+      return "email";
   }
   return "webhook";
 }
@@ -216,6 +256,8 @@ Result<std::string> Channel::Render(const Message& m) const {
       return PagerDutyBody(*this, m);
     case ChannelType::kWebhook:
       return body_template.empty() ? MessageJson(m) : Expand(body_template, *this, m);
+    case ChannelType::kEmail:
+      return EmailMessage(*this, m);
   }
   return InvalidArgument("unknown channel type");
 }
@@ -258,8 +300,10 @@ Result<std::vector<alerting::Matcher>> Matchers(const YAML::Node& n, const std::
 
 Result<Channel> ParseChannel(const YAML::Node& n, const std::string& where) {
   if (!n.IsMap()) return FieldError(where, "expected a mapping");
-  VIGIL_RETURN_IF_ERROR(CheckYamlKeys(
-      n, where, {"name", "type", "url", "routing_key", "body", "headers", "routes", "timeout"}));
+  VIGIL_RETURN_IF_ERROR(
+      CheckYamlKeys(n, where,
+                    {"name", "type", "url", "routing_key", "body", "headers", "routes", "timeout",
+                     "from", "to", "starttls", "username", "password"}));
   Channel c;
   if (!HasScalar(n, "name") || n["name"].Scalar().empty()) {
     return FieldError(where + ".name", "required");
@@ -276,11 +320,41 @@ Result<Channel> ParseChannel(const YAML::Node& n, const std::string& where) {
   } else if (type == "webhook") {
     c.type = ChannelType::kWebhook;
     c.routes = {"alerts", "pager", "chat", "email", "ticket"};
+  } else if (type == "email") {
+    c.type = ChannelType::kEmail;
+    c.routes = {"email"};
   } else {
-    return FieldError(where + ".type", "expected slack, pagerduty or webhook, got '" + type + "'");
+    return FieldError(where + ".type",
+                      "expected slack, pagerduty, webhook or email, got '" + type + "'");
   }
   if (HasScalar(n, "url")) c.url = n["url"].Scalar();
-  if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0) {
+  if (c.type == ChannelType::kEmail) {
+    if (c.url.rfind("smtp://", 0) != 0 && c.url.rfind("smtps://", 0) != 0) {
+      return FieldError(where + ".url",
+                        "expected smtp://HOST[:PORT] or smtps://HOST[:PORT], got '" + c.url + "'");
+    }
+    if (!HasScalar(n, "from") || n["from"].Scalar().find('@') == std::string::npos) {
+      return FieldError(where + ".from", "required: the sender's address");
+    }
+    c.from = n["from"].Scalar();
+    if (!n["to"].IsDefined() || !n["to"].IsSequence() || n["to"].size() == 0) {
+      return FieldError(where + ".to", "expected a non-empty list of addresses");
+    }
+    for (const auto& r : n["to"]) {
+      if (r.Scalar().find('@') == std::string::npos) {
+        return FieldError(where + ".to", "'" + r.Scalar() + "' is not an e-mail address");
+      }
+      c.to.push_back(r.Scalar());
+    }
+    if (n["starttls"].IsDefined()) {
+      const std::string v = HasScalar(n, "starttls") ? n["starttls"].Scalar() : "";
+      if (v != "true" && v != "false")
+        return FieldError(where + ".starttls", "expected true or false");
+      c.starttls = v == "true";
+    }
+    if (HasScalar(n, "username")) c.username = n["username"].Scalar();
+    if (HasScalar(n, "password")) c.password = n["password"].Scalar();
+  } else if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0) {
     return FieldError(where + ".url", c.url.empty()
                                           ? "required (http:// or https://)"
                                           : "expected http:// or https://, got '" + c.url + "'");

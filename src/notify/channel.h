@@ -7,6 +7,8 @@
 //                dedup_key, payload.summary / source / severity).
 //   - webhook:   a JSON body from a template with {{placeholders}}, default the whole
 //                message as JSON.
+//   - email:     a plain-text e-mail (RFC 5322) sent over SMTP (smtp:// with optional
+//                STARTTLS and AUTH PLAIN, or smtps://).
 // Immutable after loading; thread-safe.
 #pragma once
 
@@ -41,7 +43,7 @@ struct Message {
   int64_t at_ms = 0;
 };
 
-enum class ChannelType { kSlack, kPagerDuty, kWebhook };
+enum class ChannelType { kSlack, kPagerDuty, kWebhook, kEmail };
 std::string_view ChannelTypeName(ChannelType t);
 
 struct Channel {
@@ -53,6 +55,11 @@ struct Channel {
   std::map<std::string, std::string> headers;
   std::set<std::string> routes;  // which messages it takes (see Message::routes)
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};
+  // email: url is smtp://HOST[:PORT] (25) or smtps://HOST[:PORT] (465).
+  std::string from;
+  std::vector<std::string> to;
+  bool starttls = false;
+  std::string username, password;  // AUTH PLAIN when set
 
   // Whether this channel takes `m` (a route in common; PagerDuty takes no `info`).
   bool Takes(const Message& m) const;

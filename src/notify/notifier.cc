@@ -112,7 +112,9 @@ void Notifier::Attempt(NotificationRecord& m, int64_t now) {
     m.state = "failed";
     m.last_error = "channel '" + m.channel + "' is no longer configured";
   } else {
-    auto reply = sender_->Post(c->url, c->headers, m.body, c->timeout);
+    auto reply = c->type == ChannelType::kEmail
+                     ? sender_->Mail(*c, m.body)
+                     : sender_->Post(c->url, c->headers, m.body, c->timeout);
     bool retry = false;
     if (!reply.ok()) {
       retry = true;

@@ -236,3 +236,85 @@ def receiver():
     r = Receiver()
     yield r
     r.close()
+
+
+class SmtpReceiver:
+    """A real local SMTP server (enough of RFC 5321 for Vigil's mail): records
+    (from, recipients, message). `fail = n` answers the next n MAIL FROM with 451."""
+
+    def __init__(self):
+        import socketserver
+        import threading
+
+        self.messages = []
+        self.fail = 0
+        self.lock = threading.Lock()
+        rcv = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                def w(s):
+                    self.wfile.write((s + "\r\n").encode())
+
+                w("220 test ESMTP")
+                mail_from, rcpts = None, []
+                while True:
+                    line = self.rfile.readline()
+                    if not line:
+                        return
+                    cmd = line.decode().rstrip("\r\n")
+                    up = cmd.upper()
+                    if up.startswith("EHLO"):
+                        w("250-test")
+                        w("250 8BITMIME")
+                    elif up.startswith("MAIL FROM:"):
+                        with rcv.lock:
+                            failing = rcv.fail > 0
+                            rcv.fail -= 1 if failing else 0
+                        if failing:
+                            w("451 try again later")
+                            continue
+                        mail_from, rcpts = cmd[10:].strip("<> "), []
+                        w("250 ok")
+                    elif up.startswith("RCPT TO:"):
+                        rcpts.append(cmd[8:].strip("<> "))
+                        w("250 ok")
+                    elif up == "DATA":
+                        w("354 go ahead")
+                        data = []
+                        while True:
+                            part = self.rfile.readline().decode()
+                            if part in (".\r\n", ""):
+                                break
+                            data.append(part[1:] if part.startswith("..") else part)
+                        with rcv.lock:
+                            rcv.messages.append((mail_from, rcpts, "".join(data)))
+                        w("250 queued")
+                    elif up == "QUIT":
+                        w("221 bye")
+                        return
+                    else:
+                        w("502 not implemented")
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def received(self):
+        with self.lock:
+            return list(self.messages)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def smtp():
+    r = SmtpReceiver()
+    yield r
+    r.close()

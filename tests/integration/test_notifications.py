@@ -244,7 +244,7 @@ def test_bad_notification_input(start_server, receiver, tmp_path):
                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
                          env=dict(os.environ, VIGIL_NOTIFICATIONS=str(bad)))
     assert out.returncode == 2
-    assert "channels[0].type: expected slack, pagerduty or webhook" in out.stdout + out.stderr
+    assert "channels[0].type: expected slack, pagerduty, webhook or email" in out.stdout + out.stderr
 
     notify = write(tmp_path, "notify.yaml", NOTIFY, receiver)
     s = start_server(env={"VIGIL_NOTIFICATIONS": notify}, models=("iris",))
@@ -338,3 +338,44 @@ def test_alerts_pushed_through_the_api_join_the_pipeline_and_time_out(start_serv
                      ([{"labels": {"alertname": "X", "n": 1}}], "[0].labels.n: expected a string")]:
         r = s.post("/api/v1/alerts", bad)
         assert r.status == 400 and msg in r.json()["error"], (bad, r)
+
+
+def test_email_pages_over_smtp_with_a_retry(start_server, smtp, tmp_path):
+    """SEV3 is chat + e-mail: its page goes out as an e-mail through a real local SMTP
+    server that refuses the first attempt with a transient 451."""
+    notify = tmp_path / "notify.yaml"
+    notify.write_text(f"""
+channels:
+  - name: oncall-mail
+    type: email
+    url: smtp://127.0.0.1:{smtp.port}
+    from: vigil@example.com
+    to: [ml-oncall@example.com, ml-team@example.com]
+retry: {{initial: 50ms, max: 100ms}}
+""")
+    smtp.fail = 1
+    s = start_server(env={"VIGIL_ALERT_EVAL_INTERVAL": "50ms", "VIGIL_NOTIFICATIONS": str(notify)},
+                     models=("iris",))
+    r = s.post("/api/v1/incidents", {"severity": "SEV3", "title": "Drift on fraud: amount",
+                                     "description": "PSI 0.31"})
+    assert r.status == 201
+    inc_id = r.json()["id"]
+    mail = wait_for(lambda: smtp.received(), what="the e-mail")[0]
+    sender, rcpts, message = mail
+    assert sender == "vigil@example.com"
+    assert rcpts == ["ml-oncall@example.com", "ml-team@example.com"]
+    headers, body = message.split("\r\n\r\n", 1)
+    assert f"Subject: [SEV3] {inc_id}: Drift on fraud: amount" in headers
+    assert "To: ml-oncall@example.com, ml-team@example.com" in headers
+    assert f"X-Vigil-Dedup-Key: vigil/{inc_id}" in headers
+    assert "Level 0: notified ml-team (SEV3, chat, email)" in body
+    row = wait_for(lambda: outbox(s, state="sent"), what="the sent mark")[0]
+    assert row["channel"] == "oncall-mail" and row["attempts"] == 2
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("channels:\n  - {name: m, type: email, url: 'smtp://x', to: [a@b]}\n")
+    out = subprocess.run([VIGIL_BIN, "serve", "--model-repository", str(tmp_path / "repo0"),
+                          "--data-dir", str(tmp_path / "d"), "--port", "0"],
+                         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                         env=dict(os.environ, VIGIL_NOTIFICATIONS=str(bad)))
+    assert out.returncode == 2 and "channels[0].from: required" in out.stdout + out.stderr

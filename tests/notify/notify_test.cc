@@ -168,6 +168,50 @@ TEST(Channels, RenderEachReceiversFormat) {
   EXPECT_STREQ(hook["all"]["at"].GetString(), "2026-11-18T11:06:40Z");
 }
 
+TEST(Channels, EmailIsAPlainTextMessageWithItsHeaders) {
+  auto c = ParseNotifyText(R"(
+channels:
+  - {name: mail, type: email, url: "smtp://relay:587", starttls: true, username: u, password: p,
+     from: vigil@example.com, to: [a@example.com, b@example.com]}
+)",
+                           "n.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const Channel& mail = c->channels[0];
+  EXPECT_EQ(mail.routes, (std::set<std::string>{"email"}));
+  EXPECT_TRUE(mail.starttls);
+  Message m = Page();
+  m.routes = {"email"};
+  EXPECT_TRUE(mail.Takes(m));
+  m.title = "[SEV2] INC-0badcafe: Genauigkeit unter 90 % für iris";
+  m.text = "line one\n.line starting with a dot";
+  auto msg = mail.Render(m);
+  ASSERT_TRUE(msg.ok());
+  EXPECT_NE(msg->find("From: vigil@example.com\r\nTo: a@example.com, b@example.com\r\n"),
+            std::string::npos);
+  // Not ASCII: RFC 2047 encoded.
+  EXPECT_NE(msg->find("Subject: =?UTF-8?B?"), std::string::npos);
+  EXPECT_NE(msg->find("X-Vigil-Dedup-Key: vigil/INC-0badcafe\r\n"), std::string::npos);
+  EXPECT_NE(msg->find("\r\n\r\n[SEV2] INC-0badcafe"), std::string::npos);
+  EXPECT_NE(msg->find("line one\r\n.line starting"), std::string::npos);  // stuffed when sent
+  EXPECT_EQ(msg->find("\n.line", 0) - 1, msg->find("\r\n.line"));         // CRLF everywhere
+
+  auto err = [](const std::string& ch) {
+    auto r = ParseNotifyText("channels: [" + ch + "]", "n.yaml");
+    EXPECT_FALSE(r.ok()) << ch;
+    return r.ok() ? std::string() : r.status().message();
+  };
+  EXPECT_NE(err("{name: m, type: email, url: 'http://x', from: a@b, to: [c@d]}").find("smtp://"),
+            std::string::npos);
+  EXPECT_NE(err("{name: m, type: email, url: 'smtp://x', to: [c@d]}").find("from: required"),
+            std::string::npos);
+  EXPECT_NE(err("{name: m, type: email, url: 'smtp://x', from: a@b, to: [nobody]}")
+                .find("'nobody' is not an e-mail address"),
+            std::string::npos);
+  EXPECT_NE(err("{name: m, type: email, url: 'smtp://x', from: a@b, to: [c@d], starttls: maybe}")
+                .find("starttls: expected true or false"),
+            std::string::npos);
+}
+
 TEST(Channels, RoutesDecideWhoTakesAMessage) {
   auto c = ParseNotifyText(kConfig, "n.yaml");
   ASSERT_TRUE(c.ok());
@@ -207,6 +251,9 @@ class ScriptedSender final : public Sender {
     if (!replies_.empty()) replies_.pop_front();
     if (status < 0) return Unavailable("connection refused");
     return PostReply{status, status < 300 ? "ok" : "try later"};
+  }
+  Result<PostReply> Mail(const Channel& c, const std::string& message) override {
+    return Post(c.url, {}, message, c.timeout);
   }
   std::vector<std::pair<std::string, std::string>> posts;
   std::map<std::string, std::string> last_headers;
